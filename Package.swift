@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// PostTrainLab: toy-scale reproductions of LLM post-training findings, on the CPU, with no dependencies.
+import PackageDescription
+
+// Every target is compiled optimized, even in SwiftPM's default debug configuration, so that plain
+// `swift run Experiment …` and `swift test` run at release speed (measured: see README.md, "Speed").
+// `-target-cpu native` lets the SIMD kernels use the machine's widest vector unit (AVX-512 / AVX2 / NEON);
+// without it SIMD16<Float> code is lowered to SSE and matmul runs ~50x slower. Users build from source, so the
+// binary never leaves the machine that compiled it. (`-wmo` must not go here: it breaks debug builds.)
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]
+
+let package = Package(
+    name: "PostTrainLab",
+    products: [
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Models", targets: ["Models"]),
+        .executable(name: "Experiment", targets: ["Experiment"]),
+        .executable(name: "Bench", targets: ["Bench"]),
+    ],
+    targets: [
+        // Tensors, reverse-mode autodiff, kernels, the seeded RNG, the thread pool.
+        .target(name: "Engine", swiftSettings: optimized),
+        // Layers, the transformer, sampling, optimizers, checkpoints.
+        .target(name: "Models", dependencies: ["Engine"], swiftSettings: optimized),
+        // The command line (`swift run Experiment <name>`).
+        .executableTarget(name: "Experiment", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+        // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
+        .executableTarget(name: "Bench", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
+        .testTarget(name: "ModelsTests", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,204 @@
+/// Matrix multiply kernels: a fast SIMD, blocked, multi-threaded GEMM and its naive twin (tested to agree).
+///
+/// C[m, n] (+)= op(A) · op(B), row-major, op = identity or transpose. The fast kernel packs a K-block × 32 panel of
+/// op(B) (zero-padded at the edge), then sweeps 8-row tiles of op(A) through an 8 × 32 register tile (16 SIMD16
+/// accumulators, fused multiply-add). Work is split into (32-column panel × 64-row block) chunks fixed by the
+/// shape alone, and every output element is one FMA chain over k in increasing order, so the result does not depend
+/// on the thread count.
+public enum Kernels {
+    static let MR = 8, NR = 32, KC = 256, MC = 64
+    /// Floats of scratch one worker needs.
+    public static let gemmScratchPerWorker = KC * NR + KC * MR
+    /// Below this m·n·k the kernel runs on one thread.
+    public static var parallelThreshold = 1 << 18
+
+    /// Reference GEMM: three loops, Float accumulation in increasing k, no blocking.
+    public static func gemmNaive(m: Int, n: Int, k: Int,
+                                 a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                                 b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var s: Float = accumulate ? c[i * ldc + j] : 0
+                for p in 0..<k {
+                    let x = transA ? a[p * lda + i] : a[i * lda + p]
+                    let y = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    s += x * y
+                }
+                c[i * ldc + j] = s
+            }
+        }
+    }
+
+    /// Scratch floats `gemm` needs for this shape (at most `gemmScratchPerWorker` × threads).
+    public static func gemmScratchCount(m: Int, n: Int, k: Int) -> Int {
+        let chunks = ((n + NR - 1) / NR) * ((m + MC - 1) / MC)
+        let parallel = m * n * k >= parallelThreshold
+        return (parallel ? Swift.max(1, Swift.min(Parallel.threads, chunks)) : 1) * gemmScratchPerWorker
+    }
+
+    /// Fast GEMM. `scratch` must hold `gemmScratchCount(m:n:k:)` floats; when nil the kernel allocates its own.
+    /// With `parallel == false` it never uses more than one thread (for callers that parallelise around it).
+    public static func gemm(m: Int, n: Int, k: Int,
+                            a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                            b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                            scratch: UnsafeMutablePointer<Float>? = nil, parallel: Bool = true) {
+        guard m > 0 && n > 0 else { return }
+        if k == 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).initialize(repeating: 0, count: n) } }
+            return
+        }
+        let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
+        let chunks = panels * rowBlocks
+        let goParallel = parallel && m * n * k >= parallelThreshold
+        let workers = goParallel ? Swift.max(1, Swift.min(Parallel.threads, chunks)) : 1
+        var owned: UnsafeMutablePointer<Float>? = nil
+        let buf: UnsafeMutablePointer<Float>
+        if let scratch { buf = scratch } else {
+            owned = .allocate(capacity: workers * gemmScratchPerWorker); buf = owned!
+        }
+        defer { owned?.deallocate() }
+        // op(A)[i, p] = a[i * ars + p * aks]; op(B)[p, j] = b[p * brs + j * bcs]
+        let ars = transA ? 1 : lda, aks = transA ? lda : 1
+        let brs = transB ? 1 : ldb, bcs = transB ? ldb : 1
+        let run: (Int, Int) -> Void = { chunk, worker in
+            let panel = chunk % panels, rowBlock = chunk / panels
+            let j0 = panel * NR, nb = Swift.min(NR, n - j0)
+            let r0 = rowBlock * MC, r1 = Swift.min(m, r0 + MC)
+            let packedB = buf + Swift.min(worker, workers - 1) * gemmScratchPerWorker
+            let aTile = packedB + KC * NR
+            var k0 = 0
+            while k0 < k {
+                let kb = Swift.min(KC, k - k0)
+                // pack op(B)[k0..<k0+kb, j0..<j0+NR] as [kb][32], zero beyond n
+                for p in 0..<kb {
+                    let dst = packedB + p * NR
+                    let src = b + (k0 + p) * brs + j0 * bcs
+                    if bcs == 1 {
+                        for j in 0..<nb { dst[j] = src[j] }
+                    } else {
+                        for j in 0..<nb { dst[j] = src[j * bcs] }
+                    }
+                    for j in nb..<NR { dst[j] = 0 }
+                }
+                let load = accumulate || k0 > 0
+                var r = r0
+                while r < r1 {
+                    let rb = Swift.min(MR, r1 - r)
+                    if rb == MR {
+                        micro(kb, a + r * ars + k0 * aks, ars, aks, packedB, c + r * ldc + j0, ldc, rb, nb, load)
+                    } else {
+                        // remainder rows: copy to a zero-padded [kb][8] tile
+                        for p in 0..<kb {
+                            for i in 0..<MR { aTile[p * MR + i] = i < rb ? a[(r + i) * ars + (k0 + p) * aks] : 0 }
+                        }
+                        micro(kb, aTile, 1, MR, packedB, c + r * ldc + j0, ldc, rb, nb, load)
+                    }
+                    r += MR
+                }
+                k0 += kb
+            }
+        }
+        if goParallel {
+            Parallel.forEach(chunks: chunks) { chunk, worker in run(chunk, worker) }
+        } else {
+            for chunk in 0..<chunks { run(chunk, 0) }
+        }
+    }
+
+    @inline(__always) static func ld(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    @inline(__always) static func ld(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { ld(UnsafePointer(p)) }
+    @inline(__always) static func st(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
+    /// The 8 × 32 register tile: C[0..<rows, 0..<cols] (+)= A[8, kb] · packedB[kb, 32]. A full tile reads and
+    /// writes C in place; an edge tile goes through an 8 × 32 staging copy (the arithmetic is the same).
+    @inline(__always)
+    static func micro(_ kb: Int, _ a: UnsafePointer<Float>, _ ars: Int, _ aks: Int,
+                      _ pb: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                      _ rows: Int, _ cols: Int, _ load: Bool) {
+        let full = rows == MR && cols == NR
+        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
+        var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
+        var c20 = SIMD16<Float>(), c21 = SIMD16<Float>()
+        var c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
+        var c40 = SIMD16<Float>(), c41 = SIMD16<Float>()
+        var c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
+        var c60 = SIMD16<Float>(), c61 = SIMD16<Float>()
+        var c70 = SIMD16<Float>(), c71 = SIMD16<Float>()
+        if load {
+            if full {
+                c00 = ld(c + 0 * ldc); c01 = ld(c + 0 * ldc + 16)
+                c10 = ld(c + 1 * ldc); c11 = ld(c + 1 * ldc + 16)
+                c20 = ld(c + 2 * ldc); c21 = ld(c + 2 * ldc + 16)
+                c30 = ld(c + 3 * ldc); c31 = ld(c + 3 * ldc + 16)
+                c40 = ld(c + 4 * ldc); c41 = ld(c + 4 * ldc + 16)
+                c50 = ld(c + 5 * ldc); c51 = ld(c + 5 * ldc + 16)
+                c60 = ld(c + 6 * ldc); c61 = ld(c + 6 * ldc + 16)
+                c70 = ld(c + 7 * ldc); c71 = ld(c + 7 * ldc + 16)
+            } else {
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: MR * NR) { buf in
+                    let t = buf.baseAddress!
+                    t.initialize(repeating: 0, count: MR * NR)
+                    for i in 0..<rows { for j in 0..<cols { t[i * NR + j] = c[i * ldc + j] } }
+                c00 = ld(t + 0); c01 = ld(t + 16)
+                c10 = ld(t + 32); c11 = ld(t + 48)
+                c20 = ld(t + 64); c21 = ld(t + 80)
+                c30 = ld(t + 96); c31 = ld(t + 112)
+                c40 = ld(t + 128); c41 = ld(t + 144)
+                c50 = ld(t + 160); c51 = ld(t + 176)
+                c60 = ld(t + 192); c61 = ld(t + 208)
+                c70 = ld(t + 224); c71 = ld(t + 240)
+                }
+            }
+        }
+        var ap = a, bp = pb
+        for _ in 0..<kb {
+            let b0 = ld(bp), b1 = ld(bp + 16)
+            let a0 = SIMD16<Float>(repeating: ap[0 * ars])
+            c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
+            let a1 = SIMD16<Float>(repeating: ap[1 * ars])
+            c10 = c10.addingProduct(a1, b0); c11 = c11.addingProduct(a1, b1)
+            let a2 = SIMD16<Float>(repeating: ap[2 * ars])
+            c20 = c20.addingProduct(a2, b0); c21 = c21.addingProduct(a2, b1)
+            let a3 = SIMD16<Float>(repeating: ap[3 * ars])
+            c30 = c30.addingProduct(a3, b0); c31 = c31.addingProduct(a3, b1)
+            let a4 = SIMD16<Float>(repeating: ap[4 * ars])
+            c40 = c40.addingProduct(a4, b0); c41 = c41.addingProduct(a4, b1)
+            let a5 = SIMD16<Float>(repeating: ap[5 * ars])
+            c50 = c50.addingProduct(a5, b0); c51 = c51.addingProduct(a5, b1)
+            let a6 = SIMD16<Float>(repeating: ap[6 * ars])
+            c60 = c60.addingProduct(a6, b0); c61 = c61.addingProduct(a6, b1)
+            let a7 = SIMD16<Float>(repeating: ap[7 * ars])
+            c70 = c70.addingProduct(a7, b0); c71 = c71.addingProduct(a7, b1)
+            ap += aks; bp += NR
+        }
+        if full {
+            st(c + 0 * ldc, c00); st(c + 0 * ldc + 16, c01)
+            st(c + 1 * ldc, c10); st(c + 1 * ldc + 16, c11)
+            st(c + 2 * ldc, c20); st(c + 2 * ldc + 16, c21)
+            st(c + 3 * ldc, c30); st(c + 3 * ldc + 16, c31)
+            st(c + 4 * ldc, c40); st(c + 4 * ldc + 16, c41)
+            st(c + 5 * ldc, c50); st(c + 5 * ldc + 16, c51)
+            st(c + 6 * ldc, c60); st(c + 6 * ldc + 16, c61)
+            st(c + 7 * ldc, c70); st(c + 7 * ldc + 16, c71)
+        } else {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: MR * NR) { buf in
+                let t = buf.baseAddress!
+                st(t + 0, c00); st(t + 16, c01)
+                st(t + 32, c10); st(t + 48, c11)
+                st(t + 64, c20); st(t + 80, c21)
+                st(t + 96, c30); st(t + 112, c31)
+                st(t + 128, c40); st(t + 144, c41)
+                st(t + 160, c50); st(t + 176, c51)
+                st(t + 192, c60); st(t + 208, c61)
+                st(t + 224, c70); st(t + 240, c71)
+                for i in 0..<rows { for j in 0..<cols { c[i * ldc + j] = t[i * NR + j] } }
+            }
+        }
+    }
+}

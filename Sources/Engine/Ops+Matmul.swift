@@ -1,0 +1,100 @@
+/// Shapes of a (batched) matrix product, kept for the backward pass.
+@usableFromInline struct MatmulSpec {
+    var transA: Bool, transB: Bool
+    var batch: Int, m: Int, n: Int, k: Int
+    /// B is one matrix shared by every batch entry (a Linear layer's weight).
+    var bShared: Bool
+}
+
+/// Batched matrix product: op(a) · op(b) over the last two axes.
+///
+/// a: [..., M, K] ([..., K, M] when `transposeA`); b: [K, N] shared by every batch entry, or [..., K, N] with the same
+/// leading axes as a ([…, N, K] when `transposeB`). Result: [..., M, N].
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    precondition(a.graph === b.graph, "matmul: tensors from different graphs")
+    precondition(a.rank >= 2 && b.rank >= 2, "matmul: need rank ≥ 2, got \(a.shape) and \(b.shape)")
+    let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+    let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+    let m = transposeA ? ac : ar, k = transposeA ? ar : ac
+    let kb = transposeB ? bc : br, n = transposeB ? br : bc
+    precondition(k == kb, "matmul: inner sizes differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    let bShared = b.rank == 2
+    if !bShared {
+        precondition(b.rank == a.rank && (0..<(a.rank - 2)).allSatisfy { a.shape[$0] == b.shape[$0] },
+                     "matmul: batch axes differ: \(a.shape) and \(b.shape)")
+    }
+    var outDims = a.shape.dims
+    outDims[a.rank - 2] = m; outDims[a.rank - 1] = n
+    var spec = MatmulSpec(transA: transposeA, transB: transposeB, batch: a.count / (m * k), m: m, n: n, k: k, bShared: bShared)
+    if bShared && !transposeA { spec.m *= spec.batch; spec.batch = 1 }   // [B, T, K] · [K, N] is one [B·T, K] · [K, N]
+    let g = a.graph
+    let out = g.node(Shape(outDims), .matmul(a.id, b.id, spec), needsGrad: g.needsGrad(a, b))
+    let s = spec
+    batchedGemm(g, batch: s.batch, m: s.m, n: s.n, k: s.k) { i, scratch, parallel in
+        Kernels.gemm(m: s.m, n: s.n, k: s.k,
+                     a: a.value + i * s.m * s.k, lda: s.transA ? s.m : s.k, transA: s.transA,
+                     b: b.value + (s.bShared ? 0 : i * s.k * s.n), ldb: s.transB ? s.k : s.n, transB: s.transB,
+                     c: out.value + i * s.m * s.n, ldc: s.n, accumulate: false, scratch: scratch, parallel: parallel)
+    }
+    return out
+}
+
+/// Runs `body(i, scratch, parallelInside)` for each of `batch` independent GEMMs of size m×n×k: in parallel across
+/// the batch when each product is small, else one after another with each GEMM parallel inside.
+func batchedGemm(_ g: Graph, batch: Int, m: Int, n: Int, k: Int,
+                 _ body: (Int, UnsafeMutablePointer<Float>, Bool) -> Void) {
+    let small = m * n * k < Kernels.parallelThreshold
+    if batch > 1 && small && batch * m * n * k >= Kernels.parallelThreshold {
+        let workers = Swift.max(1, Swift.min(Parallel.threads, batch))
+        let scratch = g.arena.allocate(Float.self, count: workers * Kernels.gemmScratchPerWorker)
+        Parallel.forEach(chunks: batch) { i, w in
+            body(i, scratch + Swift.min(w, workers - 1) * Kernels.gemmScratchPerWorker, false)
+        }
+    } else {
+        let scratch = g.arena.allocate(Float.self, count: Kernels.gemmScratchCount(m: m, n: n, k: k))
+        for i in 0..<batch { body(i, scratch, true) }
+    }
+}
+
+extension Graph {
+    func backwardMatmul(_ aid: Int, _ bid: Int, _ s: MatmulSpec, _ dC: UnsafeMutablePointer<Float>) {
+        let A = nodes[aid].value, B = nodes[bid].value
+        let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
+        let (m, n, k) = (s.m, s.n, s.k)
+        if let dA = grad(aid) {
+            batchedGemm(self, batch: s.batch, m: s.transA ? k : m, n: s.transA ? m : k, k: n) { i, scratch, par in
+                let a = dA + i * m * k, b = B + (s.bShared ? 0 : i * k * n), c = dC + i * m * n
+                if !s.transA {
+                    // dA[m,k] += dC[m,n] · op(B)ᵀ[n,k]
+                    Kernels.gemm(m: m, n: k, k: n, a: c, lda: n, transA: false, b: b, ldb: ldb, transB: !s.transB,
+                                 c: a, ldc: k, accumulate: true, scratch: scratch, parallel: par)
+                } else {
+                    // A is stored [k,m]: dA[k,m] += op(B)[k,n] · dCᵀ[n,m]
+                    Kernels.gemm(m: k, n: m, k: n, a: b, lda: ldb, transA: s.transB, b: c, ldb: n, transB: true,
+                                 c: a, ldc: m, accumulate: true, scratch: scratch, parallel: par)
+                }
+            }
+        }
+        if let dB = grad(bid) {
+            let gemmB: (Int, UnsafeMutablePointer<Float>, Bool) -> Void = { i, scratch, par in
+                let a = A + i * m * k, b = dB + (s.bShared ? 0 : i * k * n), c = dC + i * m * n
+                if !s.transB {
+                    // dB[k,n] += op(A)ᵀ[k,m] · dC[m,n]
+                    Kernels.gemm(m: k, n: n, k: m, a: a, lda: lda, transA: !s.transA, b: c, ldb: n, transB: false,
+                                 c: b, ldc: n, accumulate: true, scratch: scratch, parallel: par)
+                } else {
+                    // B is stored [n,k]: dB[n,k] += dCᵀ[n,m] · op(A)[m,k]
+                    Kernels.gemm(m: n, n: k, k: m, a: c, lda: n, transA: true, b: a, ldb: lda, transB: s.transA,
+                                 c: b, ldc: k, accumulate: true, scratch: scratch, parallel: par)
+                }
+            }
+            if s.bShared {
+                // every batch entry adds into the same dB: in order, each GEMM parallel inside
+                let scratch = arena.allocate(Float.self, count: Kernels.gemmScratchCount(m: k, n: n, k: m))
+                for i in 0..<s.batch { gemmB(i, scratch, true) }
+            } else {
+                batchedGemm(self, batch: s.batch, m: s.transB ? n : k, n: s.transB ? k : n, k: m, gemmB)
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+print("PostTrainLab: experiments arrive with the harness issue.")
