@@ -1,0 +1,168 @@
+import Testing
+import Foundation
+@testable import Engine
+@testable import Models
+
+@Suite struct Optimizers {
+    func store(_ values: [Float], grads: [Float]) -> ParameterStore {
+        var rng = RandomStream(seed: 0)
+        let s = ParameterStore()
+        s.add("p", Shape(values.count), .zeros, rng: &rng)
+        s.setValues(values)
+        for (i, g) in grads.enumerated() { s.grads[i] = g }
+        return s
+    }
+
+    @Test func adamWFirstStepMatchesHandComputation() {
+        // p = 1, g = 0.5, lr = 0.1, λ = 0.01: decay → 0.999; m̂ = 0.5, v̂ = 0.25 → step 0.1 · 0.5 / 0.5 = 0.1
+        let s = store([1], grads: [0.5])
+        let opt = AdamW(weightDecay: 0.01)
+        opt.step(s, learningRate: 0.1)
+        #expect(Swift.abs(s.values[0] - 0.899) < 1e-6)
+        // second step with g = 0.5 again: m̂ = 0.5, v̂ = 0.25 → another 0.1 (after decay 0.899 · 0.999)
+        opt.step(s, learningRate: 0.1)
+        #expect(Swift.abs(s.values[0] - (0.899 * 0.999 - 0.1)) < 1e-5)
+    }
+
+    @Test func sgdMomentum() {
+        let s = store([1], grads: [1])
+        let opt = SGD(momentum: 0.9)
+        opt.step(s, learningRate: 0.1)      // v = 1 → p = 0.9
+        opt.step(s, learningRate: 0.1)      // v = 0.9 + 1 = 1.9 → p = 0.71
+        #expect(Swift.abs(s.values[0] - 0.71) < 1e-6)
+    }
+
+    @Test func globalNormClipping() {
+        let s = store([0, 0], grads: [3, 4])
+        #expect(clipGradientNorm(s, maxNorm: 1) == 5)
+        #expect(Swift.abs(s.grads[0] - 0.6) < 1e-5 && Swift.abs(s.grads[1] - 0.8) < 1e-5)
+        #expect(clipGradientNorm(s, maxNorm: 10) < 1.0001)   // below the bound: unchanged
+        #expect(Swift.abs(s.grads[1] - 0.8) < 1e-5)
+    }
+
+    @Test func schedules() {
+        let s = LearningRateSchedule.warmupCosine(peak: 1, warmupSteps: 10, totalSteps: 110, minimum: 0.1)
+        #expect(s.rate(at: 0) == 0.1 && s.rate(at: 9) == 1)
+        #expect(Swift.abs(s.rate(at: 60) - 0.55) < 1e-6)          // halfway through the decay
+        #expect(s.rate(at: 110) == 0.1 && s.rate(at: 500) == 0.1)
+        #expect(LearningRateSchedule.constant(3e-4).rate(at: 1000) == 3e-4)
+    }
+}
+
+/// A few AdamW steps of a transformer on a fixed batch; returns the final parameters.
+func trainBriefly(seed: UInt64, steps: Int = 3, optimizer: AdamW? = nil, model: Transformer? = nil) -> (Transformer, AdamW) {
+    var rng = RandomStream(seed: seed)
+    let config = TransformerConfig(vocabularySize: 48, contextLength: 33, modelWidth: 64, layers: 2, heads: 4)
+    let m = model ?? Transformer(config, rng: &rng)
+    var data = rng.child("data")
+    let (b, t) = (8, 33)
+    let tokens = (0..<(b * t)).map { _ in Int32(data.int(48)) }
+    let inputs = (0..<b).flatMap { tokens[($0 * t)..<($0 * t + t - 1)] }
+    let targets = (0..<b).flatMap { tokens[($0 * t + 1)..<($0 * t + t)] }
+    let opt = optimizer ?? AdamW()
+    let g = Graph()
+    for _ in 0..<steps {
+        g.reset()
+        m.parameters.zeroGradients()
+        let loss = m.logits(inputs, batch: b, graph: g).crossEntropy(targets: g.indices(targets)).mean()
+        g.backward(loss)
+        clipGradientNorm(m.parameters, maxNorm: 1)
+        opt.step(m.parameters, learningRate: 1e-3)
+    }
+    return (m, opt)
+}
+
+@Suite(.serialized) struct Determinism {
+    @Test func sameSeedGivesBitIdenticalParameters() {
+        let a = trainBriefly(seed: 11).0.parameters.flatValues
+        let b = trainBriefly(seed: 11).0.parameters.flatValues
+        #expect(a == b)
+        #expect(a != trainBriefly(seed: 12).0.parameters.flatValues)
+    }
+
+    @Test func threadCountDoesNotChangeResults() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        var results: [[Float]] = []
+        for threads in [1, 2, 4] {
+            Parallel.threads = threads
+            results.append(trainBriefly(seed: 13).0.parameters.flatValues)
+        }
+        #expect(results[0] == results[1] && results[1] == results[2])
+    }
+
+    @Test func trainingReducesLoss() {
+        // the loop above learns: loss on its batch falls well below log(48) after 40 steps
+        let (m, _) = trainBriefly(seed: 14, steps: 40)
+        var rng = RandomStream(seed: 14)
+        _ = Transformer(m.config, rng: &rng)
+        var data = rng.child("data")
+        let tokens = (0..<(8 * 33)).map { _ in Int32(data.int(48)) }
+        let inputs = (0..<8).flatMap { tokens[($0 * 33)..<($0 * 33 + 32)] }
+        let targets = (0..<8).flatMap { tokens[($0 * 33 + 1)..<($0 * 33 + 33)] }
+        let g = Graph(recording: false)
+        let loss = m.logits(inputs, batch: 8, graph: g).crossEntropy(targets: g.indices(targets)).mean().item
+        #expect(loss < 0.8 * log(48))
+    }
+}
+
+@Suite struct Checkpoints {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ptl-ckpt-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+
+    @Test func roundTripResumesTrainingExactly() throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 2 steps, save, restore into a fresh model + optimizer, 2 more steps == 4 uninterrupted steps
+        let (m, opt) = trainBriefly(seed: 21, steps: 2)
+        let url = dir.appendingPathComponent("model.ckpt")
+        try Checkpoint(parameters: m.parameters, optimizer: opt, metadata: ["note": "test"]).write(to: url)
+        let loaded = try Checkpoint.read(from: url)
+        #expect(loaded.metadata["note"] == "test" && loaded.metadata["optimizer.steps"] == "2")
+        var rng = RandomStream(seed: 999)
+        let fresh = Transformer(m.config, rng: &rng)
+        let freshOpt = AdamW()
+        try loaded.restore(into: fresh.parameters, optimizer: freshOpt)
+        #expect(fresh.parameters.flatValues == m.parameters.flatValues)
+        let resumed = trainBriefly(seed: 21, steps: 2, optimizer: freshOpt, model: fresh).0.parameters.flatValues
+        let straight = trainBriefly(seed: 21, steps: 4).0.parameters.flatValues
+        #expect(resumed == straight)
+    }
+
+    @Test func wrongShapeIsAClearError() throws {
+        var rng = RandomStream(seed: 1)
+        let small = Transformer(TransformerConfig(vocabularySize: 10, contextLength: 8, modelWidth: 8, layers: 1, heads: 2), rng: &rng)
+        let wide = Transformer(TransformerConfig(vocabularySize: 10, contextLength: 8, modelWidth: 16, layers: 1, heads: 2), rng: &rng)
+        let deep = Transformer(TransformerConfig(vocabularySize: 10, contextLength: 8, modelWidth: 8, layers: 2, heads: 2), rng: &rng)
+        let before = wide.parameters.flatValues
+        let c = Checkpoint(parameters: small.parameters)
+        #expect(throws: CheckpointError.shapeMismatch(name: "wte.weight", expected: "[10, 16]", found: "[10, 8]")) {
+            try c.restore(into: wide.parameters)
+        }
+        #expect(wide.parameters.flatValues == before)    // nothing half-loaded
+        #expect(throws: CheckpointError.missing("h.1.ln1.weight")) { try c.restore(into: deep.parameters) }
+        #expect(throws: CheckpointError.unexpected("h.1.ln1.weight")) { try Checkpoint(parameters: deep.parameters).restore(into: small.parameters) }
+        #expect(throws: CheckpointError.optimizerMismatch(expected: "adamw", found: "none")) { try c.restore(into: small.parameters, optimizer: AdamW()) }
+    }
+
+    @Test func corruptFilesAreErrorsNeverCrashes() throws {
+        var rng = RandomStream(seed: 2)
+        let m = Transformer(TransformerConfig(vocabularySize: 10, contextLength: 8, modelWidth: 8, layers: 1, heads: 2), rng: &rng)
+        let bytes = Checkpoint(parameters: m.parameters, optimizer: SGD(momentum: 0.9)).encoded()
+        #expect(try Checkpoint.decode(bytes).tensors.count == m.parameters.parameters.count + 1)
+        #expect(throws: CheckpointError.notACheckpoint) { try Checkpoint.decode(Array("hello, world, this is text".utf8)) }
+        #expect(throws: CheckpointError.corrupt("only 0 bytes")) { try Checkpoint.decode([]) }
+        var fuzz = RandomStream(seed: 3)
+        for trial in 0..<2000 {
+            var b = bytes
+            switch trial % 4 {
+            case 0: b = Array(b.prefix(fuzz.int(b.count)))                         // truncated
+            case 1: b[fuzz.int(b.count)] ^= UInt8(1 + fuzz.int(255))                // one byte flipped
+            case 2: b = (0..<fuzz.int(400)).map { _ in UInt8(fuzz.int(256)) }       // garbage
+            default:                                                                 // garbage behind a valid header
+                b = Array(bytes.prefix(8 + fuzz.int(40))) + (0..<fuzz.int(64)).map { _ in UInt8(fuzz.int(256)) }
+            }
+            #expect(throws: CheckpointError.self) { try Checkpoint.decode(b) }
+        }
+        #expect(throws: CheckpointError.self) { try Checkpoint.read(from: URL(fileURLWithPath: "/nonexistent/dir/x.ckpt")) }
+    }
+}
