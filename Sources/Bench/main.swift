@@ -1,1 +1,112 @@
-print("bench")
+// The reference workloads of ../shared/bench/README.md, timed with this package's engine, with the same names and
+// units as torch_reference.py so the two can be compared in one sitting:
+//
+//     swift run -c release Bench [--csv] [--threads N] [--only NAME]
+//
+// --csv prints `workload,unit,value` rows; --threads sets the worker threads (default: all cores).
+import Foundation
+import Engine
+import Models
+
+var csv = false, only: String? = nil
+var args = Array(CommandLine.arguments.dropFirst())
+while !args.isEmpty {
+    let a = args.removeFirst()
+    switch a {
+    case "--csv": csv = true
+    case "--threads":
+        guard let v = args.first.flatMap(Int.init), v > 0 else { fail("--threads needs a positive integer") }
+        Parallel.threads = v; args.removeFirst()
+    case "--only":
+        guard let v = args.first else { fail("--only needs a workload name") }
+        only = v; args.removeFirst()
+    case "--help", "-h":
+        print("usage: swift run -c release Bench [--csv] [--threads N] [--only WORKLOAD]"); exit(0)
+    default: fail("unknown argument \(a) (try --help)")
+    }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("Bench: \(message)\n".utf8)); exit(2)
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+/// Mean seconds per call after two warm-up calls (as torch_reference.py's timeit).
+func timeit(_ n: Int, _ body: () -> Void) -> Double {
+    body(); body()
+    let t = now()
+    for _ in 0..<n { body() }
+    return (now() - t) / Double(n)
+}
+
+if csv { print("workload,unit,value") }
+func report(_ workload: String, _ unit: String, _ value: Double, _ extra: String = "") {
+    if csv { print("\(workload),\(unit),\(String(format: "%.1f", value))") }
+    else { print(workload.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %12.0f ", value) + unit + "  " + extra) }
+}
+func wanted(_ name: String) -> Bool { only == nil || name.hasPrefix(only!) }
+
+var rng = RandomStream(seed: 0)
+
+// 1. MLP 784-256-256-10, batch 128, cross-entropy + AdamW
+if wanted("mlp_train") {
+    let store = ParameterStore()
+    let mlp = MLP(store, "mlp", sizes: [784, 256, 256, 10], activation: .relu, rng: &rng)
+    let x = (0..<(128 * 784)).map { _ in rng.normal() }
+    let y = (0..<128).map { _ in Int32(rng.int(10)) }
+    let opt = AdamW()
+    let g = Graph()
+    let dt = timeit(200) {
+        g.reset(); store.zeroGradients()
+        let loss = mlp(g.constant(x, Shape(128, 784))).crossEntropy(targets: g.indices(y)).mean()
+        g.backward(loss)
+        opt.step(store, learningRate: 1e-3)
+    }
+    report("mlp_train", "samples/s", 128 / dt, String(format: "(params %d, step %.3f ms)", store.count, dt * 1e3))
+}
+
+// 2–3. Transformers d64 / d128: training steps and KV-cache sampling
+for d in [64, 128] {
+    let (v, layers, heads, t, b) = (48, 2, 4, 64, 32)
+    let model = Transformer(TransformerConfig(vocabularySize: v, contextLength: t, modelWidth: d, layers: layers, heads: heads), rng: &rng)
+    if wanted("transformer_d\(d)_train") {
+        let idx = (0..<(b * t)).map { _ in Int32(rng.int(v)) }
+        let inputs = (0..<b).flatMap { idx[($0 * t)..<($0 * t + t - 1)] }
+        let targets = (0..<b).flatMap { idx[($0 * t + 1)..<($0 * t + t)] }
+        let opt = AdamW()
+        let g = Graph()
+        let dt = timeit(30) {
+            g.reset(); model.parameters.zeroGradients()
+            let loss = model.logits(inputs, batch: b, graph: g).crossEntropy(targets: g.indices(targets)).mean()
+            g.backward(loss)
+            opt.step(model.parameters, learningRate: 1e-3)
+        }
+        report("transformer_d\(d)_train", "tokens/s", Double(b * (t - 1)) / dt,
+               String(format: "(params %d, step %.1f ms)", model.parameters.count, dt * 1e3))
+    }
+    if wanted("transformer_d\(d)_sample") {
+        let g = Graph(recording: false)
+        var sampler = rng.child("sample\(d)")
+        let options = SamplingOptions(maxNewTokens: 48)
+        let dt = timeit(5) {
+            let prompts = (0..<64).map { _ in (0..<16).map { _ in Int32(sampler.int(v)) } }
+            _ = model.sample(prompts: prompts, options: options, rng: &sampler, graph: g)
+        }
+        report("transformer_d\(d)_sample", "tokens/s", Double(64 * 48) / dt)
+    }
+}
+
+// 4. One 512×512 by 512×512 product
+if wanted("matmul_512") {
+    let n = 512
+    let a = (0..<(n * n)).map { _ in rng.normal() }, bm = (0..<(n * n)).map { _ in rng.normal() }
+    var c = [Float](repeating: 0, count: n * n)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.gemmScratchCount(m: n, n: n, k: n))
+    defer { scratch.deallocate() }
+    let dt = timeit(50) {
+        Kernels.gemm(m: n, n: n, k: n, a: a, lda: n, transA: false, b: bm, ldb: n, transB: false, c: &c, ldc: n,
+                     accumulate: false, scratch: scratch)
+    }
+    report("matmul_512", "GFLOP/s", 2 * Double(n * n * n) / dt / 1e9)
+}
