@@ -51,9 +51,7 @@ public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: In
             guard lo <= hi else { continue }
             var m = -Float.infinity
             for j in lo...hi {
-                let kj = kb + j * d
-                var s: Float = 0
-                for c in 0..<d { s += qi[c] * kj[c] }
+                var s = dot(qi, kb + j * d, d)
                 s *= a.scale
                 p[j] = s
                 m = Swift.max(m, s)
@@ -91,25 +89,38 @@ extension Graph {
                 let p = probs + (bh * tq + i) * tk
                 let go = gOut + (bh * tq + i) * d
                 // dV_j += p_ij dO_i ; dP_ij = dO_i · V_j
-                var dot: Float = 0
+                var rowDot: Float = 0
                 for j in lo...hi {
-                    let vj = V + (bh * cap + j) * d
-                    var s: Float = 0
-                    for c in 0..<d { s += go[c] * vj[c] }
+                    let s = dot(go, V + (bh * cap + j) * d, d)
                     dp[j] = s
-                    dot += s * p[j]
+                    rowDot += s * p[j]
                     if let gV { let gv = gV + (bh * cap + j) * d; for c in 0..<d { gv[c] += p[j] * go[c] } }
                 }
                 // dS_ij = P_ij (dP_ij − Σ_j P_ij dP_ij); dQ_i += scale Σ_j dS_ij K_j; dK_j += scale dS_ij Q_i
                 let qi = Q + (bh * tq + i) * d
                 for j in lo...hi {
-                    let ds = p[j] * (dp[j] - dot) * a.scale
+                    let ds = p[j] * (dp[j] - rowDot) * a.scale
                     if let gQ { let gq = gQ + (bh * tq + i) * d, kj = K + (bh * cap + j) * d; for c in 0..<d { gq[c] += ds * kj[c] } }
                     if let gK { let gk = gK + (bh * cap + j) * d; for c in 0..<d { gk[c] += ds * qi[c] } }
                 }
             }
         }
     }
+}
+
+/// Σ x[i]·y[i] with eight running partial sums (a fixed order, so results do not depend on threads), then the tail.
+@inline(__always)
+func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        acc = acc.addingProduct(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self),
+                                UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self))
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
 }
 
 /// What RoPE's backward needs.

@@ -133,6 +133,16 @@ extension Graph {
             }
             return
         }
+        if sa == so && sb.count == so.last && sb.last == so.last && (kind == .add || kind == .sub) {
+            // [..., C] ± [C] (a bias): the bias gradient sums rows in order
+            let n = so.count, c = so.last
+            if let ga { for i in 0..<n { ga[i] += g[i] } }
+            if let gb {
+                let sign: Float = kind == .add ? 1 : -1
+                for r in 0..<(n / c) { for j in 0..<c { gb[j] += sign * g[r * c + j] } }
+            }
+            return
+        }
         forEachBroadcast(so, sa, sb) { o, i, j in
             let go = g[o]
             switch kind {
