@@ -25,7 +25,7 @@ public enum GradientCheck {
             let g = Graph(recording: grads)
             let leaves = zip(vals, inputs).map { g.variable($0.0, $0.1.shape) }
             let l = build(leaves)
-            precondition(l.count == 1, "GradientCheck: loss must be a scalar, got \(l.shape)")
+            require(l.count == 1, "GradientCheck: loss must be a scalar, got \(l.shape)")
             if grads {
                 g.backward(l)
                 return (l.item, leaves.map { $0.gradient ?? [Float](repeating: 0, count: $0.count) })

@@ -39,7 +39,7 @@ public final class Graph {
 
     /// A constant (no gradient) holding a copy of `values`.
     public func constant(_ values: [Float], _ shape: Shape) -> Tensor {
-        precondition(values.count == shape.count, "constant: \(values.count) values for shape \(shape)")
+        require(values.count == shape.count, "constant: \(values.count) values for shape \(shape)")
         let t = node(shape, .leaf, needsGrad: false)
         values.withUnsafeBufferPointer { t.value.update(from: $0.baseAddress!, count: values.count) }
         return t
@@ -59,7 +59,7 @@ public final class Graph {
 
     /// A leaf that takes a gradient (its own, in the arena): for tests and for optimizing inputs.
     public func variable(_ values: [Float], _ shape: Shape) -> Tensor {
-        precondition(values.count == shape.count, "variable: \(values.count) values for shape \(shape)")
+        require(values.count == shape.count, "variable: \(values.count) values for shape \(shape)")
         let t = node(shape, .leaf, needsGrad: isRecording)
         values.withUnsafeBufferPointer { t.value.update(from: $0.baseAddress!, count: values.count) }
         return t
@@ -116,9 +116,9 @@ public final class Graph {
 
     /// Differentiates the scalar `loss` (seed gradient `seed`, default 1) with respect to every recorded input.
     public func backward(_ loss: Tensor, seed: Float = 1) {
-        precondition(loss.graph === self, "backward: tensor from another graph")
-        precondition(loss.count == 1, "backward: loss must be a scalar, got shape \(loss.shape)")
-        precondition(isRecording, "backward: graph is not recording")
+        require(loss.graph === self, "backward: tensor from another graph")
+        require(loss.count == 1, "backward: loss must be a scalar, got shape \(loss.shape)")
+        require(isRecording, "backward: graph is not recording")
         guard let g = grad(loss.id) else { return }
         g[0] += seed
         var id = loss.id
@@ -205,7 +205,7 @@ public struct Tensor {
     public var scalars: [Float] { Array(UnsafeBufferPointer(start: value, count: count)) }
     /// The value of a one-element tensor.
     public var item: Float {
-        precondition(count == 1, "item: tensor has shape \(shape)")
+        require(count == 1, "item: tensor has shape \(shape)")
         return value[0]
     }
     /// A copy of the gradient after `backward`, or nil when none reached this tensor.

@@ -20,12 +20,12 @@ public struct AttentionAux {
 /// decoding step. Keys left of `keyStart[b]` (left padding) are masked out; a query that sees no key outputs 0.
 /// Parallel over (batch, head); each output row is computed the same way on any thread.
 public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: Int? = nil, keyStart: IndexBuffer? = nil) -> Tensor {
-    precondition(q.rank == 4 && k.rank == 4 && v.rank == 4 && k.shape == v.shape, "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
+    require(q.rank == 4 && k.rank == 4 && v.rank == 4 && k.shape == v.shape, "attention: q \(q.shape), k \(k.shape), v \(v.shape)")
     let (b, h, tq, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3])
     let cap = k.shape[2], tk = keyLength ?? cap
-    precondition(k.shape[0] == b && k.shape[1] == h && k.shape[3] == d, "attention: q \(q.shape) vs k \(k.shape)")
-    precondition(tk <= cap && tk >= tq, "attention: \(tk) keys for \(tq) queries (capacity \(cap))")
-    precondition(keyStart == nil || keyStart!.count == b, "attention: keyStart needs one entry per batch row")
+    require(k.shape[0] == b && k.shape[1] == h && k.shape[3] == d, "attention: q \(q.shape) vs k \(k.shape)")
+    require(tk <= cap && tk >= tq, "attention: \(tk) keys for \(tq) queries (capacity \(cap))")
+    require(keyStart == nil || keyStart!.count == b, "attention: keyStart needs one entry per batch row")
     let g = q.graph
     let needs = g.needsGrad(q, k, v)
     let aux = g.arena.allocate(AttentionAux.self, count: 1)
@@ -137,7 +137,7 @@ extension Tensor {
     /// Rotary position embedding (Su et al. 2021) on [B, H, T, D], half-split pairing (x_i, x_{i+D/2}) as in GPT-NeoX:
     /// each pair is rotated by angle pos · base^(−2i/D). Row t of batch b has position offset + t − padding[b].
     public func rope(offset: Int = 0, padding: IndexBuffer? = nil, base: Float = 10_000) -> Tensor {
-        precondition(rank == 4 && shape[3] % 2 == 0, "rope: need [B, H, T, D] with even D, got \(shape)")
+        require(rank == 4 && shape[3] % 2 == 0, "rope: need [B, H, T, D] with even D, got \(shape)")
         let (b, h, t, d) = (shape[0], shape[1], shape[2], shape[3])
         let half = d / 2, positions = offset + t
         let cosT = graph.arena.allocate(Float.self, count: positions * half)

@@ -75,9 +75,9 @@ extension Tensor {
 }
 
 func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(a.graph === b.graph, "binary op: tensors from different graphs")
+    require(a.graph === b.graph, "binary op: tensors from different graphs")
     guard let shape = Shape.broadcast(a.shape, b.shape) else {
-        preconditionFailure("\(kind): shapes \(a.shape) and \(b.shape) do not broadcast")
+        fatalError("\(kind): shapes \(a.shape) and \(b.shape) do not broadcast")
     }
     let g = a.graph
     let out = g.node(shape, .binary(kind, a.id, b.id), needsGrad: g.needsGrad(a, b))

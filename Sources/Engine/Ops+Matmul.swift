@@ -11,16 +11,16 @@
 /// a: [..., M, K] ([..., K, M] when `transposeA`); b: [K, N] shared by every batch entry, or [..., K, N] with the same
 /// leading axes as a ([…, N, K] when `transposeB`). Result: [..., M, N].
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-    precondition(a.graph === b.graph, "matmul: tensors from different graphs")
-    precondition(a.rank >= 2 && b.rank >= 2, "matmul: need rank ≥ 2, got \(a.shape) and \(b.shape)")
+    require(a.graph === b.graph, "matmul: tensors from different graphs")
+    require(a.rank >= 2 && b.rank >= 2, "matmul: need rank ≥ 2, got \(a.shape) and \(b.shape)")
     let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
     let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
     let m = transposeA ? ac : ar, k = transposeA ? ar : ac
     let kb = transposeB ? bc : br, n = transposeB ? br : bc
-    precondition(k == kb, "matmul: inner sizes differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    require(k == kb, "matmul: inner sizes differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
     let bShared = b.rank == 2
     if !bShared {
-        precondition(b.rank == a.rank && (0..<(a.rank - 2)).allSatisfy { a.shape[$0] == b.shape[$0] },
+        require(b.rank == a.rank && (0..<(a.rank - 2)).allSatisfy { a.shape[$0] == b.shape[$0] },
                      "matmul: batch axes differ: \(a.shape) and \(b.shape)")
     }
     var outDims = a.shape.dims

@@ -5,7 +5,7 @@ extension Tensor {
     /// PyTorch's LayerNorm). γ and β have shape [C].
     public func layerNorm(gamma: Tensor, beta: Tensor, epsilon: Float = 1e-5) -> Tensor {
         let c = shape.last, rows = shape.rows
-        precondition(gamma.count == c && beta.count == c, "layerNorm: γ \(gamma.shape), β \(beta.shape) for width \(c)")
+        require(gamma.count == c && beta.count == c, "layerNorm: γ \(gamma.shape), β \(beta.shape) for width \(c)")
         let stats = graph.arena.allocate(Float.self, count: 2 * rows)   // [mean, rstd] per row
         let out = graph.node(shape, .layerNorm(id, gamma.id, beta.id, stats), needsGrad: graph.needsGrad(self, gamma, beta))
         let x = value, y = out.value, w = gamma.value, b = beta.value

@@ -17,7 +17,7 @@ extension Tensor {
     func reduce(_ kind: ReduceKind, axis: Int, keepingAxis: Bool) -> Tensor {
         let ax = shape.axis(axis)
         let (outer, size, inner) = shape.split(at: ax)
-        precondition(size > 0 || kind != .max, "max over an empty axis")
+        require(size > 0 || kind != .max, "max over an empty axis")
         let needs = graph.needsGrad(self)
         let argmax: UnsafeMutablePointer<Int32>? = (kind == .max && needs) ? graph.arena.allocate(Int32.self, count: outer * inner) : nil
         let out = graph.node(shape.removing(axis: ax, keepingAxis: keepingAxis), .reduce(kind, id, ax, argmax), needsGrad: needs)

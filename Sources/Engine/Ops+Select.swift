@@ -2,7 +2,7 @@
 
 /// where(condition, a, b): a where condition > 0, else b (all the same shape). The condition takes no gradient.
 public func select(_ condition: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(condition.shape == a.shape && a.shape == b.shape, "select: shapes \(condition.shape), \(a.shape), \(b.shape)")
+    require(condition.shape == a.shape && a.shape == b.shape, "select: shapes \(condition.shape), \(a.shape), \(b.shape)")
     let g = a.graph
     let out = g.node(a.shape, .select(condition.id, a.id, b.id), needsGrad: g.needsGrad(a, b))
     let c = condition.value, x = a.value, y = b.value, z = out.value
@@ -16,7 +16,7 @@ public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { extremum(false, a, b) 
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { extremum(true, a, b) }
 
 func extremum(_ isMax: Bool, _ a: Tensor, _ b: Tensor) -> Tensor {
-    precondition(a.shape == b.shape, "\(isMax ? "maximum" : "minimum"): shapes \(a.shape) and \(b.shape)")
+    require(a.shape == b.shape, "\(isMax ? "maximum" : "minimum"): shapes \(a.shape) and \(b.shape)")
     let g = a.graph
     let out = g.node(a.shape, .extremum(isMax, a.id, b.id), needsGrad: g.needsGrad(a, b))
     let x = a.value, y = b.value, z = out.value
@@ -28,7 +28,7 @@ extension Tensor {
     /// clamp(x, lo, hi). Gradient 1 where lo ≤ x ≤ hi, else 0 (PyTorch's convention: the clipped branch of the PPO
     /// surrogate passes no gradient).
     public func clamped(_ lo: Float, _ hi: Float) -> Tensor {
-        precondition(lo <= hi, "clamp: lo \(lo) > hi \(hi)")
+        require(lo <= hi, "clamp: lo \(lo) > hi \(hi)")
         let out = graph.node(shape, .clamp(id, lo, hi), needsGrad: graph.needsGrad(self))
         let x = value, y = out.value
         for i in 0..<count { y[i] = Swift.min(Swift.max(x[i], lo), hi) }

@@ -3,7 +3,7 @@
 extension Tensor {
     /// Same values, new shape (same count). Shares the value buffer; no copy.
     public func reshaped(_ newShape: Shape) -> Tensor {
-        precondition(newShape.count == count, "reshape: \(shape) has \(count) values, \(newShape) needs \(newShape.count)")
+        require(newShape.count == count, "reshape: \(shape) has \(count) values, \(newShape) needs \(newShape.count)")
         return graph.aliasNode(newShape, of: self, .reshape(id), needsGrad: graph.needsGrad(self))
     }
 
@@ -14,7 +14,7 @@ extension Tensor {
 
     /// Reorders axes: out.shape[i] = shape[axes[i]].
     public func permuted(_ axes: [Int]) -> Tensor {
-        precondition(axes.count == rank && Set(axes) == Set(0..<rank), "permute: \(axes) is not a permutation of \(rank) axes")
+        require(axes.count == rank && Set(axes) == Set(0..<rank), "permute: \(axes) is not a permutation of \(rank) axes")
         var p = SIMD4<Int32>(0, 1, 2, 3)
         let shift = 4 - rank
         for i in 0..<rank { p[shift + i] = Int32(axes[i] + shift) }
@@ -35,7 +35,7 @@ extension Tensor {
     /// x[..., start ..< start + length, ...] along `axis`.
     public func slice(axis: Int, start: Int, length: Int) -> Tensor {
         let ax = shape.axis(axis)
-        precondition(start >= 0 && length >= 0 && start + length <= shape[ax], "slice: \(start)..<\(start + length) outside axis \(ax) of \(shape)")
+        require(start >= 0 && length >= 0 && start + length <= shape[ax], "slice: \(start)..<\(start + length) outside axis \(ax) of \(shape)")
         var dims = shape.dims; dims[ax] = length
         let out = graph.node(Shape(dims), .slice(id, ax, start), needsGrad: graph.needsGrad(self))
         let (outer, size, inner) = shape.split(at: ax)
@@ -48,14 +48,14 @@ extension Tensor {
 
     /// Looks up rows of this [V, C] table: indices of shape `indexShape` (count = indices.count) → indexShape + [C].
     public func gatherRows(_ indices: IndexBuffer, shape indexShape: Shape) -> Tensor {
-        precondition(rank == 2, "gatherRows: table must be [V, C], got \(shape)")
-        precondition(indexShape.count == indices.count && indexShape.rank < Shape.maxRank, "gatherRows: index shape \(indexShape)")
+        require(rank == 2, "gatherRows: table must be [V, C], got \(shape)")
+        require(indexShape.count == indices.count && indexShape.rank < Shape.maxRank, "gatherRows: index shape \(indexShape)")
         let v = shape[0], c = shape[1]
         let out = graph.node(Shape(indexShape.dims + [c]), .gather(id, indices), needsGrad: graph.needsGrad(self))
         let x = value, y = out.value
         for r in 0..<indices.count {
             let row = indices[r]
-            precondition(row >= 0 && row < v, "gatherRows: index \(row) outside 0..<\(v)")
+            require(row >= 0 && row < v, "gatherRows: index \(row) outside 0..<\(v)")
             (y + r * c).update(from: x + row * c, count: c)
         }
         return out
@@ -64,13 +64,13 @@ extension Tensor {
     /// Picks one entry per row along the last axis: out[r] = x[r, index[r]] (log-probability of a token).
     public func gatherLast(_ indices: IndexBuffer) -> Tensor {
         let v = shape.last, rows = shape.rows
-        precondition(indices.count == rows, "gatherLast: \(indices.count) indices for \(rows) rows of \(shape)")
+        require(indices.count == rows, "gatherLast: \(indices.count) indices for \(rows) rows of \(shape)")
         let outShape = rank <= 1 ? Shape(rows) : shape.removing(axis: rank - 1)
         let out = graph.node(outShape, .gatherLast(id, indices), needsGrad: graph.needsGrad(self))
         let x = value, y = out.value
         for r in 0..<rows {
             let j = indices[r]
-            precondition(j >= 0 && j < v, "gatherLast: index \(j) outside 0..<\(v)")
+            require(j >= 0 && j < v, "gatherLast: index \(j) outside 0..<\(v)")
             y[r] = x[r * v + j]
         }
         return out
@@ -79,13 +79,13 @@ extension Tensor {
 
 /// Concatenates tensors along `axis` (all other axes equal).
 public func concat(_ parts: [Tensor], axis: Int) -> Tensor {
-    precondition(!parts.isEmpty, "concat: no tensors")
+    require(!parts.isEmpty, "concat: no tensors")
     let first = parts[0], g = first.graph
     let ax = first.shape.axis(axis)
     var total = 0
     for p in parts {
-        precondition(p.graph === g && p.rank == first.rank, "concat: mismatched tensors")
-        for i in 0..<p.rank where i != ax { precondition(p.shape[i] == first.shape[i], "concat: \(p.shape) vs \(first.shape) off axis \(ax)") }
+        require(p.graph === g && p.rank == first.rank, "concat: mismatched tensors")
+        for i in 0..<p.rank where i != ax { require(p.shape[i] == first.shape[i], "concat: \(p.shape) vs \(first.shape) off axis \(ax)") }
         total += p.shape[ax]
     }
     var dims = first.shape.dims; dims[ax] = total

@@ -46,7 +46,7 @@ extension Tensor {
     /// (shape without the last axis). A negative target marks a row to ignore: loss 0, no gradient.
     public func crossEntropy(targets: IndexBuffer) -> Tensor {
         let v = shape.last, rows = shape.rows
-        precondition(targets.count == rows, "crossEntropy: \(targets.count) targets for \(rows) rows of \(shape)")
+        require(targets.count == rows, "crossEntropy: \(targets.count) targets for \(rows) rows of \(shape)")
         let probs = graph.arena.allocate(Float.self, count: rows * v)
         let lse = graph.arena.allocate(Float.self, count: rows)
         let outShape = rank <= 1 ? Shape(rows) : shape.removing(axis: rank - 1)
@@ -55,7 +55,7 @@ extension Tensor {
         let x = value, y = out.value
         for r in 0..<rows {
             let t = targets[r]
-            precondition(t < v, "crossEntropy: target \(t) outside 0..<\(v)")
+            require(t < v, "crossEntropy: target \(t) outside 0..<\(v)")
             y[r] = t < 0 ? 0 : lse[r] - x[r * v + t]
         }
         return out
@@ -64,7 +64,7 @@ extension Tensor {
     /// Cross-entropy to a target distribution q [..., V] (soft targets): −Σ_j q_j log softmax(x)_j, per row.
     /// Differentiable in both the logits and q.
     public func crossEntropy(softTargets q: Tensor) -> Tensor {
-        precondition(q.shape == shape, "crossEntropy: targets \(q.shape) vs logits \(shape)")
+        require(q.shape == shape, "crossEntropy: targets \(q.shape) vs logits \(shape)")
         let v = shape.last, rows = shape.rows
         let probs = graph.arena.allocate(Float.self, count: rows * v)
         let lse = graph.arena.allocate(Float.self, count: rows)

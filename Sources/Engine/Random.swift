@@ -52,7 +52,7 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
 
     /// Uniform integer in 0..<n (Lemire's multiply-shift with rejection; unbiased).
     public mutating func int(_ n: Int) -> Int {
-        precondition(n > 0, "RandomStream.int: n must be positive")
+        require(n > 0, "RandomStream.int: n must be positive")
         let bound = UInt64(n)
         var m = next().multipliedFullWidth(by: bound)
         if m.low < bound {
@@ -64,11 +64,16 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
 
     /// Standard normal (Box–Muller, one value per call; computed in Double).
     public mutating func normal() -> Float {
-        let u1 = Swift.max(uniformDouble(), 1e-300), u2 = uniformDouble()
-        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+        Float(gaussian())
     }
 
     public mutating func normal(mean: Float, std: Float) -> Float { mean + std * normal() }
+
+    /// Standard normal in full Double precision (Box–Muller, one value per call).
+    public mutating func gaussian() -> Double {
+        let u1 = Swift.max(uniformDouble(), 1e-300), u2 = uniformDouble()
+        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+    }
 
     /// Bernoulli(p).
     public mutating func bernoulli(_ p: Double) -> Bool { uniformDouble() < p }
@@ -78,7 +83,7 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     public mutating func categorical(_ weights: UnsafeBufferPointer<Float>) -> Int {
         var total = 0.0
         for w in weights { total += Double(w) }
-        precondition(total > 0, "RandomStream.categorical: weights sum to zero")
+        require(total > 0, "RandomStream.categorical: weights sum to zero")
         let u = uniformDouble() * total
         var acc = 0.0, lastPositive = 0
         for (i, w) in weights.enumerated() where w > 0 {

@@ -9,8 +9,8 @@ public struct Shape: Hashable, CustomStringConvertible, Sendable {
     public init(_ dims: Int...) { self.init(dims) }
 
     public init(_ dims: [Int]) {
-        precondition(dims.count <= Shape.maxRank, "Shape: rank \(dims.count) > \(Shape.maxRank)")
-        precondition(dims.allSatisfy { $0 >= 0 }, "Shape: negative dimension in \(dims)")
+        require(dims.count <= Shape.maxRank, "Shape: rank \(dims.count) > \(Shape.maxRank)")
+        require(dims.allSatisfy { $0 >= 0 }, "Shape: negative dimension in \(dims)")
         rank = dims.count
         for (i, d) in dims.enumerated() { self[i] = d }
     }
@@ -22,7 +22,7 @@ public struct Shape: Hashable, CustomStringConvertible, Sendable {
             case 1: return d1
             case 2: return d2
             case 3: return d3
-            default: preconditionFailure("Shape: axis \(axis) out of range")
+            default: fatalError("Shape: axis \(axis) out of range")
             }
         }
         set {
@@ -31,7 +31,7 @@ public struct Shape: Hashable, CustomStringConvertible, Sendable {
             case 1: d1 = newValue
             case 2: d2 = newValue
             case 3: d3 = newValue
-            default: preconditionFailure("Shape: axis \(axis) out of range")
+            default: fatalError("Shape: axis \(axis) out of range")
             }
         }
     }
@@ -48,7 +48,7 @@ public struct Shape: Hashable, CustomStringConvertible, Sendable {
     /// Resolves a possibly negative axis (−1 = last).
     public func axis(_ a: Int) -> Int {
         let r = a < 0 ? a + rank : a
-        precondition(r >= 0 && r < rank, "axis \(a) out of range for shape \(self)")
+        require(r >= 0 && r < rank, "axis \(a) out of range for shape \(self)")
         return r
     }
 

@@ -77,7 +77,7 @@ public struct MLP {
 
     /// sizes = [inputs, hidden…, outputs], e.g. [784, 256, 256, 10].
     public init(_ store: ParameterStore, _ name: String, sizes: [Int], activation: Activation = .relu, rng: inout RandomStream) {
-        precondition(sizes.count >= 2, "MLP needs at least input and output sizes")
+        require(sizes.count >= 2, "MLP needs at least input and output sizes")
         var layers: [Linear] = []
         for i in 0..<(sizes.count - 1) {
             layers.append(Linear(store, "\(name).\(i)", inputs: sizes[i], outputs: sizes[i + 1], rng: &rng))

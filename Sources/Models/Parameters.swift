@@ -34,7 +34,7 @@ public final class ParameterStore {
     /// Adds a parameter, initialised from `rng` (which is advanced).
     @discardableResult
     public func add(_ name: String, _ shape: Shape, _ initializer: Initializer, rng: inout RandomStream) -> Parameter {
-        precondition(!parameters.contains { $0.name == name }, "ParameterStore: duplicate name \(name)")
+        require(!parameters.contains { $0.name == name }, "ParameterStore: duplicate name \(name)")
         let p = Parameter(name: name, shape: shape, offset: count)
         reserve(count + shape.count)
         let v = values + p.offset
@@ -81,13 +81,13 @@ public final class ParameterStore {
 
     /// Overwrites all values (same layout).
     public func setValues(_ v: [Float]) {
-        precondition(v.count == count, "setValues: \(v.count) values for \(count) parameters")
+        require(v.count == count, "setValues: \(v.count) values for \(count) parameters")
         v.withUnsafeBufferPointer { values.update(from: $0.baseAddress!, count: count) }
     }
 
     /// Copies values from a store with the same layout (a frozen reference model, a snapshot).
     public func copyValues(from other: ParameterStore) {
-        precondition(other.parameters == parameters, "copyValues: stores have different layouts")
+        require(other.parameters == parameters, "copyValues: stores have different layouts")
         values.update(from: other.values, count: count)
     }
 }

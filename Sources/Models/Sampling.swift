@@ -61,8 +61,8 @@ extension Transformer {
     /// Samples a response for each prompt with a KV cache. Every draw comes from `rng`, in row order at each step,
     /// so the same stream gives the same rollout on every machine and thread count.
     public func sample(prompts: [[Int32]], options: SamplingOptions, rng: inout RandomStream, graph: Graph? = nil) -> Rollout {
-        precondition(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "sample: every prompt needs at least one token")
-        precondition(options.maxNewTokens >= 0 && (options.greedy || options.temperature > 0), "sample: bad options")
+        require(!prompts.isEmpty && prompts.allSatisfy { !$0.isEmpty }, "sample: every prompt needs at least one token")
+        require(options.maxNewTokens >= 0 && (options.greedy || options.temperature > 0), "sample: bad options")
         let g = graph ?? Graph(recording: false)
         let wasRecording = g.isRecording
         g.isRecording = false
@@ -107,7 +107,7 @@ extension Transformer {
     public func tokenLogProbs(_ tokens: [Int32], batch: Int, start: Int, padding: [Int]? = nil, temperature: Float = 1,
                               graph: Graph) -> (logProbs: Tensor, entropies: Tensor) {
         let l = tokens.count / batch
-        precondition(start >= 1 && start < l, "tokenLogProbs: start \(start) must lie in 1..<\(l)")
+        require(start >= 1 && start < l, "tokenLogProbs: start \(start) must lie in 1..<\(l)")
         var inputs = [Int32](), targets = [Int32]()
         inputs.reserveCapacity(batch * (l - 1)); targets.reserveCapacity(batch * (l - start))
         for b in 0..<batch {

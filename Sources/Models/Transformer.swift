@@ -26,7 +26,7 @@ public struct TransformerConfig: Codable, Equatable, Sendable {
 
     public init(vocabularySize: Int, contextLength: Int, modelWidth: Int, layers: Int, heads: Int,
                 positionEncoding: PositionEncoding = .learned, mlpRatio: Int = 4) {
-        precondition(modelWidth % heads == 0, "TransformerConfig: width \(modelWidth) not divisible by \(heads) heads")
+        require(modelWidth % heads == 0, "TransformerConfig: width \(modelWidth) not divisible by \(heads) heads")
         self.vocabularySize = vocabularySize; self.contextLength = contextLength; self.modelWidth = modelWidth
         self.layers = layers; self.heads = heads; self.positionEncoding = positionEncoding; self.mlpRatio = mlpRatio
     }
@@ -137,16 +137,16 @@ public final class Transformer {
     ///   logits are needed). Result: [batch, T − outputFrom, vocabularySize].
     public func logits(_ tokens: [Int32], batch: Int, graph: Graph, padding: [Int]? = nil, cache: KVCache? = nil,
                        outputFrom: Int = 0) -> Tensor {
-        precondition(batch > 0 && tokens.count % batch == 0, "logits: \(tokens.count) tokens for batch \(batch)")
+        require(batch > 0 && tokens.count % batch == 0, "logits: \(tokens.count) tokens for batch \(batch)")
         let t = tokens.count / batch
-        precondition(padding == nil || padding!.count == batch, "logits: padding needs one entry per row")
-        precondition(cache == nil || !graph.isRecording, "logits: a KV cache is for inference (graph must not record)")
+        require(padding == nil || padding!.count == batch, "logits: padding needs one entry per row")
+        require(cache == nil || !graph.isRecording, "logits: a KV cache is for inference (graph must not record)")
         let offset = cache?.length ?? 0
         if let cache {
-            precondition(cache.batch == batch && offset + t <= cache.capacity, "logits: KV cache too small or wrong batch")
+            require(cache.batch == batch && offset + t <= cache.capacity, "logits: KV cache too small or wrong batch")
         }
         let v = config.vocabularySize
-        for tok in tokens { precondition(tok >= 0 && Int(tok) < v, "logits: token \(tok) outside vocabulary 0..<\(v)") }
+        for tok in tokens { require(tok >= 0 && Int(tok) < v, "logits: token \(tok) outside vocabulary 0..<\(v)") }
         let pad = padding.map { graph.indices($0) }
         let ids = graph.indices(tokens)
         var x = tokenEmbedding(ids, shape: Shape(batch, t), in: graph)             // [B, T, C]
@@ -155,13 +155,13 @@ public final class Transformer {
             for b in 0..<batch {
                 for c in 0..<t {
                     let p = Swift.max(0, offset + c - (padding?[b] ?? 0))
-                    precondition(p < config.contextLength, "logits: position \(p) beyond context length \(config.contextLength)")
+                    require(p < config.contextLength, "logits: position \(p) beyond context length \(config.contextLength)")
                     positions[b * t + c] = Int32(p)
                 }
             }
             x = x + positionEmbedding(graph.indices(positions), shape: Shape(batch, t), in: graph)
         } else {
-            precondition(offset + t <= config.contextLength, "logits: \(offset + t) columns beyond context length \(config.contextLength)")
+            require(offset + t <= config.contextLength, "logits: \(offset + t) columns beyond context length \(config.contextLength)")
         }
         let ctx = AttentionContext(batch: batch, length: t, offset: offset, padding: pad, cache: cache)
         for (l, block) in blocks.enumerated() { x = block(x, ctx, layer: l) }

@@ -1,0 +1,136 @@
+import Foundation
+import Engine
+
+/// The package version written into every config.json.
+public let packageVersion = "0.1.0"
+
+/// A configuration: a Codable value type with a doc line per field (overridable with `--set key=value`).
+public typealias ExperimentConfig = Codable & Equatable & Sendable
+
+/// One reproduced finding.
+///
+/// An experiment is a configuration plus claims: `runSeed` runs every variant for one seed (the harness runs seeds
+/// in parallel and in any order, so a seed's work must depend only on its seed and the config); `analyze` turns the
+/// per-seed results, in seed order, into tables, figures, claim evidence and the report's text.
+public protocol Experiment {
+    associatedtype Config: ExperimentConfig
+    associatedtype SeedResult: Sendable
+    /// Command-line name, e.g. "kl-modes".
+    static var name: String { get }
+    /// One line: the finding in the paper's words.
+    static var claim: String { get }
+    /// Source paper (authors, title, year).
+    static var paper: String { get }
+    /// Rough runtime of the default configuration on 2 cores, e.g. "~10 s".
+    static var defaultRuntime: String { get }
+    static var defaultConfig: Config { get }
+    /// The small configuration the tests use: every variant and claim kept, sizes shrunk.
+    static var quickConfig: Config { get }
+    static var defaultSeeds: Int { get }
+    /// The claims, declared before any run.
+    static var claims: [ClaimSpec] { get }
+    static func runSeed(config: Config, seed: Int, context: RunContext) throws -> SeedResult
+    static func analyze(config: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis
+}
+
+/// What an experiment's analysis hands back to the harness to write.
+public struct Analysis {
+    /// Tidy CSV tables by file name (without extension).
+    public var tables: [(name: String, table: CSVTable)] = []
+    /// SVG figures by file name (without extension), with a caption for the report.
+    public var figures: [(name: String, caption: String, svg: String)] = []
+    /// Evidence for each claim id of `claims`.
+    public var evidence: [String: ClaimEvidence] = [:]
+    /// Markdown for REPORT.md: the paper's setup and numbers beside ours.
+    public var reportSections: [(title: String, markdown: String)] = []
+    public init() {}
+}
+
+/// Per-run services: progress, the divergence guard, identification for messages.
+public final class RunContext: @unchecked Sendable {
+    public let experiment: String
+    public let progress: Progress
+    private let lock = NSLock()
+    private var _diverged: [DivergenceError] = []
+
+    public init(experiment: String, progress: Progress) { self.experiment = experiment; self.progress = progress }
+
+    /// Runs one variant on one seed; a `DivergenceError` thrown inside stops only that run and is recorded.
+    public func guarded<T>(variant: String, seed: Int, _ body: () throws -> T) rethrows -> T? {
+        do { return try body() } catch let e as DivergenceError {
+            var e = e
+            e.experiment = experiment; e.variant = variant; e.seed = seed
+            lock.lock(); _diverged.append(e); lock.unlock()
+            progress.message("\(e)")
+            return nil
+        }
+    }
+
+    /// Runs that diverged, sorted for deterministic reports.
+    public var diverged: [DivergenceError] {
+        lock.lock(); defer { lock.unlock() }
+        return _diverged.sorted { ($0.variant, $0.seed, $0.step) < ($1.variant, $1.seed, $1.step) }
+    }
+}
+
+/// NaN or Inf in a loss or parameter.
+public struct DivergenceError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var experiment = "", variant = "", seed = 0
+    public var step: Int
+    public var quantity: String
+    public var value: Double
+    public var description: String {
+        "\(experiment): run diverged (variant \(variant), seed \(seed), step \(step): \(quantity) = \(value)); reported as diverged"
+    }
+
+    /// Throws when any value is not finite.
+    public static func check(_ values: Double..., names: String, step: Int) throws {
+        for v in values where !v.isFinite { throw DivergenceError(step: step, quantity: names, value: v) }
+    }
+}
+
+/// A type-erased experiment, for the registry.
+public struct AnyExperiment {
+    public let name: String, claim: String, paper: String, defaultRuntime: String
+    public let defaultSeeds: Int
+    public let claims: [ClaimSpec]
+    /// Config keys and their types, for `--set` and error messages.
+    public let configKeys: [(key: String, type: String)]
+    let execute: (_ quick: Bool, _ overrides: [(String, String)], _ seeds: [Int], _ context: RunContext) throws -> Execution
+
+    public init<E: Experiment>(_ e: E.Type) {
+        name = E.name; claim = E.claim; paper = E.paper; defaultRuntime = E.defaultRuntime
+        defaultSeeds = E.defaultSeeds; claims = E.claims
+        configKeys = ConfigOverrides.keys(of: E.defaultConfig)
+        execute = { quick, overrides, seeds, context in
+            let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
+            let results = try runSeeds(seeds) { try E.runSeed(config: config, seed: $0, context: context) }
+            let analysis = E.analyze(config: config, seeds: seeds, results: results, context: context)
+            return Execution(configJSON: try ConfigOverrides.prettyJSON(config), analysis: analysis)
+        }
+    }
+}
+
+/// A finished run before it is written.
+struct Execution {
+    var configJSON: String
+    var analysis: Analysis
+}
+
+/// Runs `body` for every seed on the shared pool, returning results in seed order (so outputs never depend on the
+/// thread count).
+func runSeeds<T>(_ seeds: [Int], _ body: (Int) throws -> T) throws -> [T] {
+    var results = [T?](repeating: nil, count: seeds.count)
+    var firstError: Error?
+    let lock = NSLock()
+    results.withUnsafeMutableBufferPointer { out in
+        let base = out.baseAddress!
+        Parallel.forEach(chunks: seeds.count) { i in
+            do { let r = try body(seeds[i]); (base + i).pointee = r } catch {
+                lock.lock(); if firstError == nil { firstError = error }; lock.unlock()
+            }
+        }
+    }
+    if let firstError { throw firstError }
+    return results.map { $0! }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Engine
+
+/// A cell of a tidy CSV table.
+public enum CSVValue: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
+    case string(String), int(Int), double(Double), missing
+    public init(stringLiteral s: String) { self = .string(s) }
+    public init(integerLiteral i: Int) { self = .int(i) }
+    public init(floatLiteral d: Double) { self = .double(d) }
+    public init(_ d: Double?) { self = d.map { .double($0) } ?? .missing }
+
+    /// RFC 4180 text; doubles in Swift's shortest round-trip form ("0.1", "1e-05", "nan"), independent of locale.
+    var text: String {
+        switch self {
+        case let .string(s):
+            return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        case let .int(i): return String(i)
+        case let .double(d): return d.description
+        case .missing: return ""
+        }
+    }
+}
+
+/// One observation per row; identifier columns (variant, seed, sweep keys) first, then measurements.
+public struct CSVTable: Sendable, Equatable {
+    public var columns: [String]
+    public private(set) var rows: [[CSVValue]] = []
+    public init(columns: [String]) { self.columns = columns }
+
+    public mutating func append(_ row: [CSVValue]) {
+        require(row.count == columns.count, "CSVTable: row has \(row.count) cells for \(columns.count) columns")
+        rows.append(row)
+    }
+
+    public var text: String {
+        var out = columns.map { CSVValue.string($0).text }.joined(separator: ",") + "\n"
+        for r in rows { out += r.map(\.text).joined(separator: ",") + "\n" }
+        return out
+    }
+}
+
+/// Writes files atomically: a temporary file beside the target, then a rename, so an interrupted run leaves the
+/// earlier file whole.
+public enum AtomicFile {
+    public static func write(_ text: String, to url: URL) throws {
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try Data(text.utf8).write(to: tmp)
+            if rename(tmp.path, url.path) != 0 { throw UsageError("cannot rename into \(url.path)") }
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw UsageError("cannot write \(url.path): \(error)")
+        }
+    }
+
+    /// Fails with a UsageError unless `dir` exists (or can be created) and accepts a file.
+    public static func checkWritable(_ dir: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let probe = dir.appendingPathComponent(".write-probe-\(ProcessInfo.processInfo.processIdentifier)")
+            try Data().write(to: probe)
+            try FileManager.default.removeItem(at: probe)
+        } catch {
+            throw UsageError("output folder \(dir.path) is not writable; pass a writable folder with --out DIR")
+        }
+    }
+}
+
+/// Everything a finished run writes, rendered to strings first (so tests can compare bytes without touching disk).
+struct RunOutputs {
+    var files: [(name: String, text: String)] = []
+    var claims: [ClaimResult] = []
+}
+
+enum Report {
+    static func claimsCSV(_ results: [ClaimResult]) -> String {
+        var t = CSVTable(columns: ["claim", "description", "kind", "statistic", "value", "threshold", "seeds_holding", "seeds_total", "verdict"])
+        for r in results {
+            t.append([.string(r.spec.id), .string(r.spec.description), .string(r.spec.kind.rawValue), .string(r.spec.statistic),
+                      .double(r.value), .string("\(r.spec.direction.symbol) \(ClaimEvaluator.format(r.spec.direction.threshold))"),
+                      .int(r.seedsHolding), .int(r.seedsTotal), .string(r.verdict.rawValue)])
+        }
+        return t.text
+    }
+
+    static func verdictLabel(_ r: ClaimResult) -> String {
+        r.spec.notReproduced != nil ? "\(r.verdict.rawValue) (marked not reproduced)" : r.verdict.rawValue
+    }
+
+    static func claimsTable(_ results: [ClaimResult]) -> String {
+        var md = "| claim | statement | statistic | value | test | seeds | verdict |\n|---|---|---|---|---|---|---|\n"
+        for r in results {
+            let cells = [r.spec.id, r.spec.description, r.spec.statistic, ClaimEvaluator.format(r.value), r.bound,
+                         "\(r.seedsHolding)/\(r.seedsTotal)", "**\(verdictLabel(r))**"]
+            md += "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+        }
+        let notes = results.filter { !$0.note.isEmpty || $0.spec.notReproduced != nil }
+        if !notes.isEmpty {
+            md += "\n"
+            for r in notes {
+                if !r.note.isEmpty { md += "- Claim \(r.spec.id): \(r.note)\n" }
+                if let why = r.spec.notReproduced { md += "- Claim \(r.spec.id) is marked *not reproduced*: \(why)\n" }
+            }
+        }
+        return md
+    }
+
+    /// The claims table as plain text for the terminal.
+    static func terminalTable(_ name: String, _ results: [ClaimResult]) -> String {
+        var out = "\(name): claims\n"
+        for r in results {
+            out += "  \(r.spec.id.padding(toLength: 4, withPad: " ", startingAt: 0)) \(verdictLabel(r).padding(toLength: 14, withPad: " ", startingAt: 0)) \(r.spec.statistic) = \(ClaimEvaluator.format(r.value)) (\(r.bound)); \(r.seedsHolding)/\(r.seedsTotal) seeds\n"
+        }
+        return out
+    }
+
+    static func markdown(experiment e: AnyExperiment, analysis: Analysis, claims: [ClaimResult], command: String,
+                         seeds: [Int], quick: Bool, configJSON: String, diverged: [DivergenceError], runtime: Double) -> String {
+        var md = "# \(e.name)\n\n> \(e.claim)\n\nSource: \(e.paper)\n\n"
+        md += "Command: `\(command)` — \(quick ? "quick" : "default") configuration, seeds \(seeds.map(String.init).joined(separator: ", ")), runtime \(String(format: "%.1f", runtime)) s.\n\n"
+        md += "## Claims\n\n" + claimsTable(claims) + "\n"
+        if !diverged.isEmpty {
+            md += "## Diverged runs\n\n" + diverged.map { "- \($0)" }.joined(separator: "\n") + "\n\n"
+        }
+        for f in analysis.figures { md += "## \(f.caption)\n\n![\(f.caption)](\(f.name).svg)\n\n" }
+        for s in analysis.reportSections { md += "## \(s.title)\n\n\(s.markdown)\n\n" }
+        md += "## Configuration\n\n```json\n\(configJSON)\n```\n\nOutputs: " + (["config.json", "claims.csv"] + analysis.tables.map { "\($0.name).csv" } + analysis.figures.map { "\($0.name).svg" }).map { "`\($0)`" }.joined(separator: ", ") + ". CSV and SVG files are byte-identical for the same command and seeds at any thread count; this report and timing.csv hold wall-clock times.\n"
+        return md
+    }
+
+    /// results/README.md: one row per experiment folder that has a claims.csv.
+    static func index(resultsDir: URL, registry: [AnyExperiment]) -> String {
+        var md = "# Results\n\nCommitted outputs of the default runs (`swift run Experiment <name>`). Each folder holds `config.json`, tidy CSVs, `claims.csv`, SVG figures and `REPORT.md`. Regenerated by `swift run Experiment all` and after every run.\n\n| experiment | claim | verdicts | report |\n|---|---|---|---|\n"
+        for e in registry.sorted(by: { $0.name < $1.name }) {
+            let csv = resultsDir.appendingPathComponent(e.name).appendingPathComponent("claims.csv")
+            guard let text = try? String(contentsOf: csv, encoding: .utf8) else {
+                md += "| \(e.name) | \(e.claim) | not run yet | |\n"; continue
+            }
+            let verdicts = parseVerdicts(text).map { "\($0.0): \($0.1)" }.joined(separator: ", ")
+            md += "| \(e.name) | \(e.claim) | \(verdicts) | [REPORT](\(e.name)/REPORT.md) |\n"
+        }
+        return md
+    }
+
+    /// (claim id, verdict) pairs from a claims.csv (first and last columns).
+    static func parseVerdicts(_ csv: String) -> [(String, String)] {
+        csv.split(separator: "\n").dropFirst().compactMap { line in
+            let id = line.split(separator: ",").first.map(String.init)
+            let verdict = line.split(separator: ",").last.map(String.init)
+            guard let id, let verdict else { return nil }
+            return (id, verdict)
+        }
+    }
+}
