@@ -29,8 +29,14 @@ public protocol Experiment {
     static var defaultSeeds: Int { get }
     /// The claims, declared before any run.
     static var claims: [ClaimSpec] { get }
+    /// Why a configuration cannot run (nil when it can): an overridden value out of range becomes a usage error.
+    static func validate(_ config: Config) -> String?
     static func runSeed(config: Config, seed: Int, context: RunContext) throws -> SeedResult
     static func analyze(config: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis
+}
+
+extension Experiment {
+    public static func validate(_ config: Config) -> String? { nil }
 }
 
 /// What an experiment's analysis hands back to the harness to write.
@@ -104,6 +110,7 @@ public struct AnyExperiment {
         configKeys = ConfigOverrides.keys(of: E.defaultConfig)
         execute = { quick, overrides, seeds, context in
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
+            if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
             let results = try runSeeds(seeds) { try E.runSeed(config: config, seed: $0, context: context) }
             let analysis = E.analyze(config: config, seeds: seeds, results: results, context: context)
             return Execution(configJSON: try ConfigOverrides.prettyJSON(config), analysis: analysis)

@@ -15,6 +15,17 @@ import Engine
 }
 
 @Suite struct KLModesToy {
+    @Test func configurationsAreValidated() {
+        #expect(KLModes.validate(KLModes.defaultConfig) == nil && KLModes.validate(KLModes.quickConfig) == nil)
+        var c = KLModes.defaultConfig
+        c.gridPoints = 1
+        #expect(KLModes.validate(c) != nil)
+        c = KLModes.defaultConfig
+        c.unimodalReverseRates = [0.01, -1]
+        #expect(KLModes.validate(c) != nil)
+        #expect(CLI.main(["kl-modes", "--quick", "--set", "samples=0", "--out", "/tmp"], registry: [AnyExperiment(KLModes.self)]) == 2)
+    }
+
     @Test func gridAndOverlapsMatchThePapersSetup() {
         let grid = Grid(.bimodal, points: 500)
         // the target's components integrate to their weights on [−8, 8]
