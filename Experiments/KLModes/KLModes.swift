@@ -86,6 +86,11 @@ public enum KLModes: Experiment {
         return nil
     }
 
+    /// One progress unit per run (learner × initial model × learning rate).
+    public static func workPerSeed(_ c: Config) -> Int {
+        InitialModel.allCases.reduce(0) { n, m in n + Learner.allCases.reduce(0) { $0 + c.rates(m, $1).count } }
+    }
+
     /// One run's reading at the Gain level.
     public struct Reading: Sendable {
         var model: InitialModel, learner: Learner, rate: Double

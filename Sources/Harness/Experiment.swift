@@ -31,12 +31,15 @@ public protocol Experiment {
     static var claims: [ClaimSpec] { get }
     /// Why a configuration cannot run (nil when it can): an overridden value out of range becomes a usage error.
     static func validate(_ config: Config) -> String?
+    /// Units of progress one seed reports with `context.progress.advance` (for the total and the ETA); 0 = unknown.
+    static func workPerSeed(_ config: Config) -> Int
     static func runSeed(config: Config, seed: Int, context: RunContext) throws -> SeedResult
     static func analyze(config: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis
 }
 
 extension Experiment {
     public static func validate(_ config: Config) -> String? { nil }
+    public static func workPerSeed(_ config: Config) -> Int { 0 }
 }
 
 /// What an experiment's analysis hands back to the harness to write.
@@ -111,6 +114,7 @@ public struct AnyExperiment {
         execute = { quick, overrides, seeds, context in
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
+            context.progress.expect(E.workPerSeed(config) * seeds.count)
             let results = try runSeeds(seeds) { try E.runSeed(config: config, seed: $0, context: context) }
             let analysis = E.analyze(config: config, seeds: seeds, results: results, context: context)
             return Execution(configJSON: try ConfigOverrides.prettyJSON(config), analysis: analysis)

@@ -28,7 +28,8 @@ public final class Progress: @unchecked Sendable {
         let elapsed = now.timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 && total > done ? Double(total - done) / rate : 0
-        let line = "\(label): \(done)/\(total)  " + String(format: "%.0f/s  ETA %.0fs  ", rate, eta) + metric
+        let line = total > 0 ? "\(label): \(done)/\(total)  " + String(format: "%.1f/s  ETA %.0fs  ", rate, eta) + metric
+                             : "\(label): \(done) done  " + String(format: "%.1f/s  ", rate) + metric
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
     }
 
