@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Harness", targets: ["Harness"]),
+        .library(name: "Environments", targets: ["Environments"]),
         .executable(name: "Experiment", targets: ["Experiment"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
@@ -23,19 +24,22 @@ let package = Package(
         .target(name: "Engine", swiftSettings: optimized),
         // Layers, the transformer, sampling, optimizers, checkpoints.
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: optimized),
+        // The synthetic task families: StringFunctions, ParityDigits, Countdown, PreferenceBandit, the grid density.
+        .target(name: "Environments", dependencies: ["Engine", "Models"], swiftSettings: optimized),
         // Claims, statistics, CSV / SVG / report outputs, the command line's machinery.
         .target(name: "Harness", dependencies: ["Engine"], swiftSettings: optimized),
         // One target per reproduced finding (Experiments/<Finding>/).
-        .target(name: "KLModes", dependencies: ["Engine", "Harness"], path: "Experiments/KLModes", swiftSettings: optimized),
+        .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+        .testTarget(name: "EnvironmentsTests", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "HarnessTests", dependencies: ["Engine", "Harness"], swiftSettings: optimized),
         // One claim test per experiment (its --quick configuration on its default seeds).
-        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "KLModes"], swiftSettings: optimized),
+        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes"], swiftSettings: optimized),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Harness
+import Environments
 
 /// The paper's figures redrawn from our numbers.
 enum Figures {
@@ -14,8 +15,8 @@ enum Figures {
     /// p and q at the first iterations reaching Gain 0, 0.3, 0.6 and 0.9, for each learner and initial model.
     static func densities(_ c: KLModes.Config, _ seeds: [Int], _ results: [KLModes.SeedResult]) -> String {
         var panels: [LinePlot] = []
-        for m in InitialModel.allCases {
-            let grid = Grid(m, points: c.gridPoints)
+        for m in GridInitialModel.allCases {
+            let grid = GridDensity(m, points: c.gridPoints)
             let step = Swift.max(1, c.gridPoints / 250)
             let xs = stride(from: 0, to: grid.xs.count, by: step).map { grid.xs[$0] }
             func sub(_ v: [Double]) -> [Double] { stride(from: 0, to: v.count, by: step).map { v[$0] } }
@@ -41,7 +42,7 @@ enum Figures {
     static func gainDrop(_ c: KLModes.Config, _ results: [KLModes.SeedResult]) -> String {
         var panels: [LinePlot] = []
         let levels = stride(from: 0.0, through: c.gainLevel + 1e-9, by: 0.05).map { $0 }
-        for m in InitialModel.allCases {
+        for m in GridInitialModel.allCases {
             var series: [Series] = []
             var colorIndex = 0
             for l in Learner.allCases {
@@ -68,7 +69,7 @@ enum Figures {
     /// Drop at the Gain level against the learning rate (log axis), per learner.
     static func dropVersusRate(_ c: KLModes.Config, _ results: [KLModes.SeedResult]) -> String {
         var panels: [LinePlot] = []
-        for m in InitialModel.allCases {
+        for m in GridInitialModel.allCases {
             var series: [Series] = []
             for (k, l) in Learner.allCases.enumerated() {
                 var points: [(x: Double, y: Double)] = [], scatter: [(x: Double, y: Double)] = []

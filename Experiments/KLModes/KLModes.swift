@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import Environments
 import Harness
 
 /// kl-modes: forward vs reverse KL and forgetting ("Retaining by Doing", Chen et al., Princeton 2025).
@@ -11,7 +12,7 @@ public enum KLModes: Experiment {
     public static let defaultSeeds = 5
 
     public struct Config: ExperimentConfig {
-        /// Grid points for densities and overlaps (paper: 500).
+        /// GridDensity points for densities and overlaps (paper: 500).
         public var gridPoints = 500
         /// Samples per iteration (paper: 1,000).
         public var samples = 1000
@@ -36,7 +37,7 @@ public enum KLModes: Experiment {
         /// Rows per run kept in trajectories.csv (evenly spaced; the claims use every iteration).
         public var trajectoryRows = 51
 
-        func rates(_ m: InitialModel, _ l: Learner) -> [Double] {
+        func rates(_ m: GridInitialModel, _ l: Learner) -> [Double] {
             switch (m, l) {
             case (.bimodal, .forward): return bimodalForwardRates
             case (.bimodal, .reverse): return bimodalReverseRates
@@ -44,7 +45,7 @@ public enum KLModes: Experiment {
             case (.unimodal, .reverse): return unimodalReverseRates
             }
         }
-        func iterations(_ m: InitialModel) -> Int { m == .bimodal ? bimodalIterations : unimodalIterations }
+        func iterations(_ m: GridInitialModel) -> Int { m == .bimodal ? bimodalIterations : unimodalIterations }
     }
 
     public static let defaultConfig = Config()
@@ -57,7 +58,7 @@ public enum KLModes: Experiment {
     }()
 
     /// The paper's learning rates, for the figures and the comparison table.
-    static let paperRates: [InitialModel: [Learner: Double]] = [.bimodal: [.forward: 0.15, .reverse: 0.01],
+    static let paperRates: [GridInitialModel: [Learner: Double]] = [.bimodal: [.forward: 0.15, .reverse: 0.01],
                                                                  .unimodal: [.forward: 0.05, .reverse: 0.005]]
 
     public static let claims: [ClaimSpec] = [
@@ -88,12 +89,12 @@ public enum KLModes: Experiment {
 
     /// One progress unit per run (learner × initial model × learning rate).
     public static func workPerSeed(_ c: Config) -> Int {
-        InitialModel.allCases.reduce(0) { n, m in n + Learner.allCases.reduce(0) { $0 + c.rates(m, $1).count } }
+        GridInitialModel.allCases.reduce(0) { n, m in n + Learner.allCases.reduce(0) { $0 + c.rates(m, $1).count } }
     }
 
     /// One run's reading at the Gain level.
     public struct Reading: Sendable {
-        var model: InitialModel, learner: Learner, rate: Double
+        var model: GridInitialModel, learner: Learner, rate: Double
         var trajectory: Trajectory?          // nil when the run diverged
         var dropAtLevel: Double?, pi1AtLevel: Double?, iterationAtLevel: Double?
     }
@@ -103,8 +104,8 @@ public enum KLModes: Experiment {
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
         var readings: [Reading] = []
         let root = RandomStream(seed: UInt64(seed)).child(name)
-        for model in InitialModel.allCases {
-            let grid = Grid(model, points: c.gridPoints)
+        for model in GridInitialModel.allCases {
+            let grid = GridDensity(model, points: c.gridPoints)
             let settings = RunSettings(samples: c.samples, iterations: c.iterations(model), beta: c.beta, slowFactor: c.slowFactor)
             for learner in Learner.allCases {
                 for rate in c.rates(model, learner) {
@@ -131,7 +132,7 @@ public enum KLModes: Experiment {
     }
 
     /// The learner's best (smallest-Drop) reading at the Gain level over its learning-rate sweep, if any reaches it.
-    static func best(_ s: SeedResult, _ m: InitialModel, _ l: Learner) -> Reading? {
+    static func best(_ s: SeedResult, _ m: GridInitialModel, _ l: Learner) -> Reading? {
         s.readings.filter { $0.model == m && $0.learner == l && $0.dropAtLevel != nil }
             .min { ($0.dropAtLevel!, $0.rate) < ($1.dropAtLevel!, $1.rate) }
     }
@@ -157,7 +158,7 @@ public enum KLModes: Experiment {
         }
         var summary = CSVTable(columns: ["variant", "seed", "best_lr", "drop_at_gain", "pi1_fall_at_gain"])
         for (seed, res) in zip(seeds, results) {
-            for m in InitialModel.allCases { for l in Learner.allCases {
+            for m in GridInitialModel.allCases { for l in Learner.allCases {
                 let b = best(res, m, l)
                 summary.append([.string("\(m.rawValue)/\(l.rawValue)"), .int(seed), CSVValue(b?.rate), CSVValue(b?.dropAtLevel),
                                 CSVValue(b?.pi1AtLevel.map { m.start.pi1 - $0 })])
@@ -166,7 +167,7 @@ public enum KLModes: Experiment {
         a.tables = [("trajectories", traj), ("drop_at_gain", readings), ("best_per_learner", summary)]
 
         // Claims
-        func perSeed(_ m: InitialModel, _ value: (Reading, Reading) -> Double?) -> ClaimEvidence {
+        func perSeed(_ m: GridInitialModel, _ value: (Reading, Reading) -> Double?) -> ClaimEvidence {
             var values: [Double?] = [], failed: [String?] = []
             for res in results {
                 let f = best(res, m, .forward), r = best(res, m, .reverse)
@@ -192,10 +193,10 @@ public enum KLModes: Experiment {
         }
         var md = "Drop of the old mode at the first crossing of Gain \(c.gainLevel) (mean ± sd over seeds), at the paper's learning rates and at each learner's best rate in our sweep.\n\n"
         md += "| initial model | learner | paper's lr | Drop at paper's lr (ours) | Drop, best lr (ours) | paper |\n|---|---|---|---|---|---|\n"
-        let paperNote: [InitialModel: [Learner: String]] = [
+        let paperNote: [GridInitialModel: [Learner: String]] = [
             .bimodal: [.forward: "drains the old mode (figure)", .reverse: "keeps the old mode (figure)"],
             .unimodal: [.forward: "Gain 0.90 / Drop 0.64", .reverse: "Gain 0.90 / Drop 0.70"]]
-        for m in InitialModel.allCases {
+        for m in GridInitialModel.allCases {
             for l in Learner.allCases {
                 let lr = paperRates[m]![l]!
                 let atPaper = results.flatMap { $0.readings.filter { $0.model == m && $0.learner == l && $0.rate == lr } }.compactMap(\.dropAtLevel)

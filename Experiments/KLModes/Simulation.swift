@@ -1,38 +1,13 @@
 import Foundation
 import Engine
+import Environments
+
 
 // The Retaining-by-Doing grid toy (Chen et al. 2025, official code `simulation/`), in Double precision.
 //
 // Target p = 0.75·N(−3, 1) + 0.25·N(3.5, 0.7): the left mode is the old task T′, the right mode the new task T.
 // Bimodal model q = π₁·N(μ₁, σ₁) + (1 − π₁)·N(μ₂, σ₂), starting at π₁ = 0.75, N(−3.5, 1), N(0.5, 0.7); the old-mode
 // parameters (π₁, μ₁, σ₁) learn `slowFactor` times slower. Uni-modal model q = N(μ, σ) starting at N(−3.5, 1).
-
-/// One Gaussian component's density.
-@inline(__always) func normalPDF(_ x: Double, _ mean: Double, _ std: Double) -> Double {
-    let z = (x - mean) / std
-    return Foundation.exp(-0.5 * z * z) / (std * 2.5066282746310002)
-}
-
-/// The target mixture.
-enum Target {
-    static let w1 = 0.75, m1 = -3.0, s1 = 1.0
-    static let w2 = 0.25, m2 = 3.5, s2 = 0.7
-}
-
-/// The model's parameters. The uni-modal model uses (μ₁, σ₁) with π₁ = 1.
-struct ModelParams: Equatable {
-    var pi1: Double, mu1: Double, s1: Double, mu2: Double, s2: Double
-
-    static let bimodalStart = ModelParams(pi1: 0.75, mu1: -3.5, s1: 1.0, mu2: 0.5, s2: 0.7)
-    static let unimodalStart = ModelParams(pi1: 1.0, mu1: -3.5, s1: 1.0, mu2: 0, s2: 1)
-}
-
-enum InitialModel: String, CaseIterable, Codable, Sendable {
-    case bimodal, unimodal
-    var start: ModelParams { self == .bimodal ? .bimodalStart : .unimodalStart }
-    /// The paper's grid: [−8, 8] for the bimodal setting, [−10, 10] for the uni-modal one, 500 points.
-    var gridRange: (Double, Double) { self == .bimodal ? (-8, 8) : (-10, 10) }
-}
 
 enum Learner: String, CaseIterable, Codable, Sendable {
     /// SFT-like: gradient descent on the mixture's negative log-likelihood of samples from p's right mode.
@@ -43,62 +18,10 @@ enum Learner: String, CaseIterable, Codable, Sendable {
     var label: String { self == .forward ? "forward KL (SFT-like)" : "reverse KL (RL-like)" }
 }
 
-/// The grid on which densities and overlaps are computed, with the target's weighted components precomputed.
-struct Grid {
-    let xs: [Double]
-    let p1: [Double], p2: [Double]
-    let area1: Double, area2: Double
-
-    init(_ model: InitialModel, points: Int) {
-        let (lo, hi) = model.gridRange
-        xs = (0..<points).map { lo + (hi - lo) * Double($0) / Double(points - 1) }
-        p1 = xs.map { Target.w1 * normalPDF($0, Target.m1, Target.s1) }
-        p2 = xs.map { Target.w2 * normalPDF($0, Target.m2, Target.s2) }
-        area1 = Grid.trapezoid(p1, xs); area2 = Grid.trapezoid(p2, xs)
-    }
-
-    static func trapezoid(_ y: [Double], _ x: [Double]) -> Double {
-        var s = 0.0
-        for i in 1..<x.count { s += 0.5 * (y[i] + y[i - 1]) * (x[i] - x[i - 1]) }
-        return s
-    }
-
-    /// The model's weighted components on the grid: q₁ = π₁·N(μ₁, σ₁), q₂ = (1 − π₁)·N(μ₂, σ₂); the uni-modal model
-    /// is one unweighted Gaussian, compared with both target modes.
-    func components(_ q: ModelParams, _ model: InitialModel) -> ([Double], [Double]) {
-        if model == .unimodal {
-            let v = xs.map { normalPDF($0, q.mu1, q.s1) }
-            return (v, v)
-        }
-        return (xs.map { q.pi1 * normalPDF($0, q.mu1, q.s1) }, xs.map { (1 - q.pi1) * normalPDF($0, q.mu2, q.s2) })
-    }
-
-    /// Accuracy of each mode: ∫ min(p_i, q_i) / ∫ p_i with weighted components, so losing mass counts as forgetting.
-    func accuracies(_ q: ModelParams, _ model: InitialModel) -> (old: Double, new: Double) {
-        let (q1, q2) = components(q, model)
-        return (Grid.trapezoid(zip(p1, q1).map { Swift.min($0, $1) }, xs) / area1,
-                Grid.trapezoid(zip(p2, q2).map { Swift.min($0, $1) }, xs) / area2)
-    }
-
-    /// The normalised mixture density of the model (for figures).
-    func density(_ q: ModelParams, _ model: InitialModel) -> [Double] {
-        let v = model == .unimodal ? xs.map { normalPDF($0, q.mu1, q.s1) }
-                                   : xs.map { q.pi1 * normalPDF($0, q.mu1, q.s1) + (1 - q.pi1) * normalPDF($0, q.mu2, q.s2) }
-        let z = Grid.trapezoid(v, xs)
-        return v.map { $0 / z }
-    }
-
-    var targetDensity: [Double] {
-        let v = zip(p1, p2).map { $0 + $1 }
-        let z = Grid.trapezoid(v, xs)
-        return v.map { $0 / z }
-    }
-}
-
 /// One run's path: index 0 is the initial model.
 struct Trajectory: Sendable {
     var gain: [Double] = [], drop: [Double] = []
-    var params: [ModelParams] = []
+    var params: [GridModelParams] = []
 }
 
 /// Hyper-parameters shared by every run.
@@ -108,8 +31,8 @@ struct RunSettings {
 
 /// Runs one learner from one initial model. Throws `DivergenceError` (from the harness) via `check` when a
 /// parameter stops being finite.
-func simulate(_ model: InitialModel, _ learner: Learner, learningRate lr: Double, settings: RunSettings, grid: Grid,
-              rng: inout RandomStream, check: (ModelParams, Int) throws -> Void) rethrows -> Trajectory {
+func simulate(_ model: GridInitialModel, _ learner: Learner, learningRate lr: Double, settings: RunSettings, grid: GridDensity,
+              rng: inout RandomStream, check: (GridModelParams, Int) throws -> Void) rethrows -> Trajectory {
     var q = model.start
     let acc0 = grid.accuracies(q, model)
     var t = Trajectory()
@@ -125,10 +48,10 @@ func simulate(_ model: InitialModel, _ learner: Learner, learningRate lr: Double
     for step in 1...settings.iterations {
         switch (model, learner) {
         case (.bimodal, .forward):
-            for i in 0..<n { xs[i] = Target.m2 + Target.s2 * rng.gaussian() }
+            for i in 0..<n { xs[i] = GridTarget.m2 + GridTarget.s2 * rng.gaussian() }
             var g = (pi1: 0.0, mu1: 0.0, s1: 0.0, mu2: 0.0, s2: 0.0)
             for x in xs {
-                let n1 = normalPDF(x, q.mu1, q.s1), n2 = normalPDF(x, q.mu2, q.s2)
+                let n1 = gridNormalPDF(x, q.mu1, q.s1), n2 = gridNormalPDF(x, q.mu2, q.s2)
                 let qx = q.pi1 * n1 + (1 - q.pi1) * n2 + 1e-12
                 let r1 = q.pi1 * n1 / qx, r2 = (1 - q.pi1) * n2 / qx
                 g.pi1 -= (n1 - n2) / qx
@@ -144,11 +67,11 @@ func simulate(_ model: InitialModel, _ learner: Learner, learningRate lr: Double
             for i in 0..<n { xs[i] = q.mu2 + q.s2 * rng.gaussian() }
             var g = (pi1: 0.0, mu1: 0.0, s1: 0.0, mu2: 0.0, s2: 0.0)
             for x in xs {
-                let n1 = normalPDF(x, q.mu1, q.s1), n2 = normalPDF(x, q.mu2, q.s2)
+                let n1 = gridNormalPDF(x, q.mu1, q.s1), n2 = gridNormalPDF(x, q.mu2, q.s2)
                 let q1 = q.pi1 * n1, q2 = (1 - q.pi1) * n2
                 let qx = q1 + q2 + 1e-12
                 let r1 = q1 / qx
-                let p2 = normalPDF(x, Target.m2, Target.s2)
+                let p2 = gridNormalPDF(x, GridTarget.m2, GridTarget.s2)
                 let reward = Foundation.log(p2 / q2 / beta + 1e-12)
                 let w = qx / (q2 + 1e-12)                               // importance weight q / q₂
                 g.pi1 += reward * w * (n1 - n2) / qx
@@ -161,7 +84,7 @@ func simulate(_ model: InitialModel, _ learner: Learner, learningRate lr: Double
             q.pi1 += lr * g.pi1 * m * slow; q.mu1 += lr * g.mu1 * m * slow; q.s1 += lr * g.s1 * m * slow
             q.mu2 += lr * g.mu2 * m; q.s2 += lr * g.s2 * m
         case (.unimodal, .forward):
-            for i in 0..<n { xs[i] = Target.m2 + Target.s2 * rng.gaussian() }
+            for i in 0..<n { xs[i] = GridTarget.m2 + GridTarget.s2 * rng.gaussian() }
             var gmu = 0.0, gs = 0.0
             for x in xs {
                 gmu -= (x - q.mu1) / (q.s1 * q.s1)
@@ -172,8 +95,8 @@ func simulate(_ model: InitialModel, _ learner: Learner, learningRate lr: Double
             for i in 0..<n { xs[i] = q.mu1 + q.s1 * rng.gaussian() }
             var gmu = 0.0, gs = 0.0
             for x in xs {
-                let qx = normalPDF(x, q.mu1, q.s1) + 1e-12
-                let reward = Foundation.log(normalPDF(x, Target.m2, Target.s2) / qx / beta + 1e-12)
+                let qx = gridNormalPDF(x, q.mu1, q.s1) + 1e-12
+                let reward = Foundation.log(gridNormalPDF(x, GridTarget.m2, GridTarget.s2) / qx / beta + 1e-12)
                 gmu += reward * (x - q.mu1) / (q.s1 * q.s1)
                 gs += reward * (-1 / q.s1 + (x - q.mu1) * (x - q.mu1) / (q.s1 * q.s1 * q.s1))
             }
