@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Harness", targets: ["Harness"]),
         .library(name: "Environments", targets: ["Environments"]),
+        .library(name: "Objectives", targets: ["Objectives"]),
         .executable(name: "Experiment", targets: ["Experiment"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
@@ -26,8 +27,10 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: optimized),
         // The synthetic task families: StringFunctions, ParityDigits, Countdown, PreferenceBandit, the grid density.
         .target(name: "Environments", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+        // Advantage estimators, policy / preference / distillation objectives, the shared training loops.
+        .target(name: "Objectives", dependencies: ["Engine", "Models"], swiftSettings: optimized),
         // Claims, statistics, CSV / SVG / report outputs, the command line's machinery.
-        .target(name: "Harness", dependencies: ["Engine"], swiftSettings: optimized),
+        .target(name: "Harness", dependencies: ["Engine", "Objectives"], swiftSettings: optimized),
         // One target per reproduced finding (Experiments/<Finding>/).
         .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
@@ -37,6 +40,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "Models"], swiftSettings: optimized),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
+        .testTarget(name: "ObjectivesTests", dependencies: ["Engine", "Models", "Objectives"], swiftSettings: optimized),
         .testTarget(name: "HarnessTests", dependencies: ["Engine", "Harness"], swiftSettings: optimized),
         // One claim test per experiment (its --quick configuration on its default seeds).
         .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes"], swiftSettings: optimized),

@@ -82,22 +82,6 @@ public final class RunContext: @unchecked Sendable {
     }
 }
 
-/// NaN or Inf in a loss or parameter.
-public struct DivergenceError: Error, CustomStringConvertible, Equatable, Sendable {
-    public var experiment = "", variant = "", seed = 0
-    public var step: Int
-    public var quantity: String
-    public var value: Double
-    public var description: String {
-        "\(experiment): run diverged (variant \(variant), seed \(seed), step \(step): \(quantity) = \(value)); reported as diverged"
-    }
-
-    /// Throws when any value is not finite.
-    public static func check(_ values: Double..., names: String, step: Int) throws {
-        for v in values where !v.isFinite { throw DivergenceError(step: step, quantity: names, value: v) }
-    }
-}
-
 /// A type-erased experiment, for the registry.
 public struct AnyExperiment {
     public let name: String, claim: String, paper: String, defaultRuntime: String

@@ -1,5 +1,6 @@
 import Foundation
 import Engine
+import Objectives
 
 /// Small-sample statistics for checking qualitative claims across seeds: descriptive statistics, Student-t
 /// quantiles and intervals, percentile bootstrap, least-squares polynomial fits, rank correlations and pass@k.
@@ -488,22 +489,14 @@ public enum Statistics {
     /// correct: 1 − C(n−c, k) / C(n, k), computed stably as 1 − Π_{i=n−c+1}^{n} (1 − k/i).
     /// Returns 1 when n − c < k (every k-subset contains a correct sample) and 0 when c == 0.
     /// Stops unless 0 ≤ c ≤ n and 1 ≤ k ≤ n.
-    public static func passAtK(n: Int, c: Int, k: Int) -> Double {
-        check(c >= 0 && c <= n, "Statistics.passAtK: need 0 ≤ c ≤ n, got n = \(n), c = \(c)")
-        check(k >= 1 && k <= n, "Statistics.passAtK: need 1 ≤ k ≤ n, got n = \(n), k = \(k)")
-        if n - c < k { return 1 }
-        var prod = 1.0
-        var i = n - c + 1
-        while i <= n { prod *= 1 - Double(k) / Double(i); i += 1 }
-        return 1 - prod
-    }
+    public static func passAtK(n: Int, c: Int, k: Int) -> Double { Evaluation.passAtK(samples: n, correct: c, k: k) }
 
     // MARK: - Checks
 
-    /// Argument check that survives `-Ounchecked` (where `precondition` is not evaluated).
+    /// Argument check that survives `-Ounchecked` (Engine's `require`).
     @inline(__always)
     static func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                      file: StaticString = #file, line: UInt = #line) {
-        if !condition() { fatalError(message(), file: file, line: line) }
+                      file: StaticString = #fileID, line: UInt = #line) {
+        require(condition(), message(), file: file, line: line)
     }
 }

@@ -137,10 +137,18 @@ public final class Transformer {
     ///   logits are needed). Result: [batch, T − outputFrom, vocabularySize].
     public func logits(_ tokens: [Int32], batch: Int, graph: Graph, padding: [Int]? = nil, cache: KVCache? = nil,
                        outputFrom: Int = 0) -> Tensor {
+        head(features(tokens, batch: batch, graph: graph, padding: padding, cache: cache, outputFrom: outputFrom))  // [B, T', V]
+    }
+
+    /// The final-LayerNorm hidden states of columns outputFrom..<T: [batch, T − outputFrom, modelWidth] (what the
+    /// output head reads; a value head reads them too). Arguments as in `logits`.
+    public func features(_ tokens: [Int32], batch: Int, graph: Graph, padding: [Int]? = nil, cache: KVCache? = nil,
+                         outputFrom: Int = 0) -> Tensor {
         require(batch > 0 && tokens.count % batch == 0, "logits: \(tokens.count) tokens for batch \(batch)")
         let t = tokens.count / batch
         require(padding == nil || padding!.count == batch, "logits: padding needs one entry per row")
         require(cache == nil || !graph.isRecording, "logits: a KV cache is for inference (graph must not record)")
+        require(outputFrom >= 0 && outputFrom < t, "logits: outputFrom \(outputFrom) outside 0..<\(t)")
         let offset = cache?.length ?? 0
         if let cache {
             require(cache.batch == batch && offset + t <= cache.capacity, "logits: KV cache too small or wrong batch")
@@ -167,7 +175,7 @@ public final class Transformer {
         for (l, block) in blocks.enumerated() { x = block(x, ctx, layer: l) }
         cache?.advance(by: t)
         if outputFrom > 0 { x = x.slice(axis: 1, start: outputFrom, length: t - outputFrom) }
-        return head(finalNorm(x))                                                   // [B, T', V]
+        return finalNorm(x)                                                         // [B, T', C]
     }
 
     /// A fresh cache for decoding `batch` rows of up to `capacity` columns.
