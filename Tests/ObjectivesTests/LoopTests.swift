@@ -142,3 +142,46 @@ func tableBandit(actions: Int, contexts: Int = 1) -> CategoricalPolicy {
         #expect(Evaluation.mean([[1, 0], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]], Evaluation.totalVariation) == 0.25)
     }
 }
+
+@Suite struct PPOWithCritic {
+    func tinyModel(_ seed: UInt64) -> Transformer {
+        var rng = RandomStream(seed: seed)
+        return Transformer(TransformerConfig(vocabularySize: 6, contextLength: 8, modelWidth: 16, layers: 1, heads: 2), rng: &rng)
+    }
+
+    @Test func ppoWithGAELearnsAndTheCriticTracksTheReturn() throws {
+        let model = tinyModel(9)
+        var rng = RandomStream(seed: 10)
+        let critic = SequenceCritic(config: model.config, rng: &rng, learningRate: 3e-2)
+        let trainer = SequencePolicyTrainer(policy: model, optimizer: AdamW.adam(), config: SequenceRLConfig(
+            groupSize: 4, sampling: SamplingOptions(maxNewTokens: 2, endToken: 5),
+            update: UpdateConfig(epochs: 2, minibatches: 2, learningRate: 3e-2)))
+        trainer.critic = critic
+        let ppo = PolicyGradientRecipe(advantages: { r, _ in r }, loss: { PolicyLoss.ppoClip($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
+        var last = 0.0
+        for _ in 0..<40 { last = try trainer.step(prompts: [[1], [2]], recipe: ppo, rng: &rng) { _, r in r.first == 3 ? 1 : 0 }.meanReward }
+        #expect(last > 0.9, "PPO reward \(last)")
+        // V at the first response column ≈ expected return under the trained policy
+        let rollout = model.sample(prompts: [[1], [2]], options: SamplingOptions(maxNewTokens: 2, endToken: 5), rng: &rng)
+        let v = critic.values(rollout, graph: Graph(recording: false)).scalars
+        #expect(Swift.abs(v[0] - Float(last)) < 0.25 && Swift.abs(v[rollout.responseColumns] - Float(last)) < 0.25, "values \(v)")
+    }
+
+    @Test func klInTheLossAndInTheReward() throws {
+        // identical reference: an in-loss KL adds nothing at the first step (k3 = 0, its gradient 0 at ρ = 1)
+        let policy = tinyModel(11), reference = tinyModel(11)
+        var rng = RandomStream(seed: 12)
+        let trainer = SequencePolicyTrainer(policy: policy, reference: reference, optimizer: SGD(), config: SequenceRLConfig(
+            groupSize: 2, sampling: SamplingOptions(maxNewTokens: 3), update: UpdateConfig(learningRate: 0)))
+        trainer.kl = .inLoss(coefficient: 10)
+        let s = try trainer.step(prompts: [[1]], recipe: testRecipe, rng: &rng) { _, _ in 1 }
+        #expect(Swift.abs(s.update.loss) < 1e-6 && Swift.abs(s.referenceKL) < 1e-6)
+        // a different reference with an in-reward k1 penalty changes the advantages (and so the loss)
+        let other = tinyModel(99)
+        let penalised = SequencePolicyTrainer(policy: tinyModel(11), reference: other, optimizer: SGD(), config: trainer.config)
+        penalised.kl = .inReward(coefficient: 1)
+        var rng2 = RandomStream(seed: 12)
+        let p = try penalised.step(prompts: [[1]], recipe: testRecipe, rng: &rng2) { _, _ in 1 }
+        #expect(p.referenceKL > 0 && p.update.loss != 0)
+    }
+}

@@ -36,6 +36,11 @@ public final class SequencePolicyTrainer {
     public let reference: Transformer?
     public let optimizer: Optimizer
     public var config: SequenceRLConfig
+    /// KL to the reference, placed in the reward or in the loss (exactly one; pitfall 5). Needs `reference`.
+    public var kl: KLRegularization?
+    /// A learned value function: advantages come from GAE on per-token rewards instead of `recipe.advantages`,
+    /// and the critic is regressed on the GAE returns with the same epochs and minibatches (PPO).
+    public var critic: SequenceCritic?
     public private(set) var optimizerSteps = 0
     private let graph = Graph()
     private let inference = Graph(recording: false)
@@ -54,9 +59,6 @@ public final class SequencePolicyTrainer {
         var sampler = rng.child("sample").child(optimizerSteps)
         let rollout = policy.sample(prompts: expanded, options: config.sampling, rng: &sampler, graph: inference)
         let rewards = (0..<rollout.batch).map { reward($0 / g, rollout.response($0)) }
-        let perSequence = recipe.advantages(rewards, g)
-        let keep = recipe.keep?(rewards, g) ?? [Bool](repeating: true, count: rollout.batch)
-        let rows = (0..<rollout.batch).filter { keep[$0] }
         let columns = rollout.responseColumns
         let temperature = config.sampling.greedy ? 1 : config.sampling.temperature
 
@@ -70,19 +72,70 @@ public final class SequencePolicyTrainer {
             refLogProbs = reference.tokenLogProbs(rollout, temperature: temperature, graph: inference).logProbs.scalars
         }
         inference.reset()
+        require(kl == nil || reference != nil, "SequencePolicyTrainer: KL regularisation needs a reference model")
+        // rewards after an in-reward KL penalty (a no-op for in-loss placement), then advantages
+        let shaped = kl.map { $0.penalizedSequenceRewards(sequenceRewards: rewards, logProbs: old, referenceLogProbs: refLogProbs!,
+                                                           mask: rollout.responseMask, columns: columns) } ?? rewards
+        let keep = recipe.keep?(shaped, g) ?? [Bool](repeating: true, count: rollout.batch)
+        let rows = (0..<rollout.batch).filter { keep[$0] }
+        let sub = rollout.rows(rows)
+        var advantages = [Float](repeating: 0, count: rows.count * columns)
+        var returns: [Float] = []
+        if let critic {
+            inference.reset()
+            let values = critic.values(sub, graph: inference).scalars
+            inference.reset()
+            // the sequence reward on its last token (an in-loss or absent KL leaves the rewards unpenalised)
+            let tokenRewards = (kl ?? .inLoss(coefficient: 0)).penalizedTokenRewards(
+                sequenceRewards: rows.map { rewards[$0] }, logProbs: pick(old, rows, columns),
+                referenceLogProbs: refLogProbs.map { pick($0, rows, columns) } ?? pick(old, rows, columns), mask: sub.responseMask, columns: columns)
+            let gae = Advantages.gae(rewards: tokenRewards, values: values, mask: sub.responseMask, columns: columns,
+                                     gamma: critic.gamma, lambda: critic.lambda)
+            advantages = critic.whitenAdvantages ? Advantages.whiten(gae.advantages, weights: sub.responseMask) : gae.advantages
+            returns = gae.returns
+        } else {
+            let perSequence = recipe.advantages(shaped, g)
+            for (k, r) in rows.enumerated() { for t in 0..<columns { advantages[k * columns + t] = perSequence[r] } }
+        }
         var tokens = 0.0, entropySum = 0.0, klSum = 0.0
         for i in 0..<rollout.responseMask.count where rollout.responseMask[i] != 0 {
             tokens += 1; entropySum += Double(entropies[i])
             if let r = refLogProbs { let d = Double(r[i] - old[i]); klSum += Foundation.exp(d) - d - 1 }
         }
-        let sub = rollout.rows(rows)
-        var advantages = [Float](repeating: 0, count: rows.count * columns)
-        for (k, r) in rows.enumerated() { for t in 0..<columns { advantages[k * columns + t] = perSequence[r] } }
         let batch = PolicyBatch(rows: rows.count, columns: columns, oldLogProbs: pick(old, rows, columns), advantages: advantages,
                                 mask: sub.responseMask, referenceLogProbs: refLogProbs.map { pick($0, rows, columns) })
+        var withKL = recipe
+        if let kl, kl.placement == .loss {
+            let base = recipe.extraLoss
+            withKL.extraLoss = { inputs, reference, aggregation, tokens, sequences in
+                let term = kl.lossTerm(logProbs: inputs.logProbs, referenceLogProbs: reference!, mask: inputs.mask, aggregation: aggregation,
+                                       globalTokenCount: tokens, globalSequenceCount: sequences)
+                return base.map { term + $0(inputs, reference, aggregation, tokens, sequences) } ?? term
+            }
+        }
         var order = rng.child("update").child(optimizerSteps)
+        if let critic, !rows.isEmpty {
+            // regress V on the GAE returns: ½ (V − R)² token-mean, same epochs and minibatches as the policy
+            var criticOrder = rng.child("critic").child(optimizerSteps)
+            let target = returns, mask = sub.responseMask
+            for _ in 0..<Swift.max(1, config.update.epochs) {
+                let perm = criticOrder.permutation(rows.count)
+                let minibatches = Swift.max(1, Swift.min(config.update.minibatches, rows.count))
+                for mb in 0..<minibatches {
+                    let part = Array(perm[(mb * rows.count / minibatches)..<((mb + 1) * rows.count / minibatches)])
+                    try TrainingLoop.run(steps: 1, parameters: critic.trunk.parameters, optimizer: critic.optimizer,
+                                         schedule: .constant(critic.learningRate), maxGradNorm: config.update.maxGradNorm, graph: graph) { g, _ in
+                        let v = critic.values(sub.rows(part), graph: g)
+                        let partShape = Shape(part.count, columns)
+                        let r = g.constant(part.flatMap { target[($0 * columns)..<(($0 + 1) * columns)] }, partShape)
+                        let m = g.constant(part.flatMap { mask[($0 * columns)..<(($0 + 1) * columns)] }, partShape)
+                        return aggregate((v - r).square() * 0.5, mask: m, mode: .tokenMean)
+                    }
+                }
+            }
+        }
         let stats = try policyGradientUpdate(batch, parameters: policy.parameters, optimizer: optimizer, config: config.update,
-                                             recipe: recipe, graph: graph, rng: &order, stepOffset: optimizerSteps) { graph, chunk in
+                                             recipe: withKL, graph: graph, rng: &order, stepOffset: optimizerSteps) { graph, chunk in
             let part = sub.rows(Array(chunk))
             let (lp, ent) = self.policy.tokenLogProbs(part, temperature: temperature, graph: graph)
             return (lp, ent)
