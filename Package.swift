@@ -36,7 +36,7 @@ let package = Package(
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
-        .executableTarget(name: "Bench", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+        .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "Models"], swiftSettings: optimized),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),

@@ -3,10 +3,12 @@
 //
 //     swift run -c release Bench [--csv] [--threads N] [--only NAME]
 //
-// --csv prints `workload,unit,value` rows; --threads sets the worker threads (default: all cores).
+// --csv prints `workload,unit,value` rows; --threads sets the worker threads (default: all cores). Beyond the six
+// reference workloads it times the environment workloads (Countdown generation and verification, one core).
 import Foundation
 import Engine
 import Models
+import Environments
 
 var csv = false, only: String? = nil
 var args = Array(CommandLine.arguments.dropFirst())
@@ -94,6 +96,24 @@ for d in [64, 128] {
             _ = model.sample(prompts: prompts, options: options, rng: &sampler, graph: g)
         }
         report("transformer_d\(d)_sample", "tokens/s", Double(64 * 48) / dt)
+    }
+}
+
+// 5. Environment workloads (one core): Countdown generation with solution counts, and answer verification
+for (label, config) in [("", CountdownConfig.probe), ("_hard", CountdownConfig.hard)] {
+    if wanted("countdown_generate\(label)") {
+        var r = RandomStream(seed: 1)
+        let t = now()
+        let check = CountdownBenchmark.generateProblems(count: 100_000, config: config, rng: &r)
+        let dt = now() - t
+        report("countdown_generate\(label)", "problems/s", 100_000 / dt, String(format: "(100k problems with solution counts in %.2f s; checksum %d)", dt, check))
+    }
+    if wanted("countdown_verify\(label)") {
+        var r = RandomStream(seed: 2)
+        let t = now()
+        let correct = CountdownBenchmark.verifyAnswers(count: 1_000_000, config: config, rng: &r)
+        let dt = now() - t
+        report("countdown_verify\(label)", "answers/s", 1_000_000 / dt, String(format: "(1M answers in %.2f s; %d correct)", dt, correct))
     }
 }
 
