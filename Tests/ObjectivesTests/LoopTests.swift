@@ -185,3 +185,47 @@ func tableBandit(actions: Int, contexts: Int = 1) -> CategoricalPolicy {
         #expect(p.referenceKL > 0 && p.update.loss != 0)
     }
 }
+
+@Suite struct SupervisedAndPreferenceLoops {
+    @Test func supervisedTrainingWithHardAndSoftTargets() throws {
+        // a 3-class table classifier on 2 contexts: hard targets drive p(target) → 1; soft targets drive p → q
+        for soft in [false, true] {
+            let policy = tableBandit(actions: 3, contexts: 2)
+            let q: [Float] = [0.6, 0.3, 0.1, 0.1, 0.1, 0.8]
+            try TrainingLoop.run(steps: 300, parameters: policy.parameters, optimizer: AdamW.adam(), schedule: .constant(0.05)) { g, _ in
+                let logits = policy.logits(g, [0, 1]).reshaped(2, 1, 3)                          // [B, T=1, V]
+                let mask = g.full(Shape(2, 1), 1)
+                if soft { return softTargetSFTLoss(logits: logits, targetDistribution: g.constant(q, Shape(2, 1, 3)), mask: mask) }
+                let lp = logits.logSoftmax().gatherLast(g.indices([Int32(2), 0])).reshaped(2, 1)
+                return sftLoss(logProbs: lp, mask: mask)
+            }
+            let p = policy.probabilities([0, 1])
+            if soft {
+                #expect(zip(p.flatMap { $0 }, q).allSatisfy { Swift.abs($0 - Double($1)) < 0.02 }, "\(p)")
+            } else {
+                #expect(p[0][2] > 0.95 && p[1][0] > 0.95)
+            }
+        }
+    }
+
+    @Test func dpoPreferencePairTrainingRaisesTheMargin() throws {
+        // one context, 4 responses; pairs say 1 ≻ 0 and 2 ≻ 3; DPO raises both implicit-reward margins
+        let policy = tableBandit(actions: 4)
+        let chosen = [1, 2], rejected = [0, 3]
+        func margins(_ g: Graph) -> [Float] {
+            let c = SequenceScores.logProbs(policy, contexts: [0, 0], actions: chosen, graph: g).scalars
+            let r = SequenceScores.logProbs(policy, contexts: [0, 0], actions: rejected, graph: g).scalars
+            return zip(c, r).map { $0 - $1 }
+        }
+        let reference: (chosen: [Float], rejected: [Float]) = ([Float](repeating: -log(4), count: 2), [Float](repeating: -log(4), count: 2))
+        #expect(margins(Graph(recording: false)) == [0, 0])
+        let losses = try TrainingLoop.run(steps: 100, parameters: policy.parameters, optimizer: AdamW.adam(), schedule: .constant(0.05)) { g, _ in
+            let pairs = PreferencePairs(chosenLogProbs: SequenceScores.logProbs(policy, contexts: [0, 0], actions: chosen, graph: g),
+                                        rejectedLogProbs: SequenceScores.logProbs(policy, contexts: [0, 0], actions: rejected, graph: g),
+                                        referenceChosenLogProbs: g.constant(reference.chosen), referenceRejectedLogProbs: g.constant(reference.rejected))
+            return dpoLoss(pairs, beta: 0.5).loss
+        }
+        #expect(Swift.abs(losses[0] - Float(log(2.0))) < 1e-6)                // Δ = 0 at the start
+        #expect(losses.last! < 0.5 * losses[0] && margins(Graph(recording: false)).allSatisfy { $0 > 1 })
+    }
+}
