@@ -99,6 +99,20 @@ for d in [64, 128] {
     }
 }
 
+// 4. One 512×512 by 512×512 product
+if wanted("matmul_512") {
+    let n = 512
+    let a = (0..<(n * n)).map { _ in rng.normal() }, bm = (0..<(n * n)).map { _ in rng.normal() }
+    var c = [Float](repeating: 0, count: n * n)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.gemmScratchCount(m: n, n: n, k: n))
+    defer { scratch.deallocate() }
+    let dt = timeit(50) {
+        Kernels.gemm(m: n, n: n, k: n, a: a, lda: n, transA: false, b: bm, ldb: n, transB: false, c: &c, ldc: n,
+                     accumulate: false, scratch: scratch)
+    }
+    report("matmul_512", "GFLOP/s", 2 * Double(n * n * n) / dt / 1e9)
+}
+
 // 5. Environment workloads (one core): Countdown generation with solution counts, and answer verification
 for (label, config) in [("", CountdownConfig.probe), ("_hard", CountdownConfig.hard)] {
     if wanted("countdown_generate\(label)") {
@@ -115,18 +129,4 @@ for (label, config) in [("", CountdownConfig.probe), ("_hard", CountdownConfig.h
         let dt = now() - t
         report("countdown_verify\(label)", "answers/s", 1_000_000 / dt, String(format: "(1M answers in %.2f s; %d correct)", dt, correct))
     }
-}
-
-// 4. One 512×512 by 512×512 product
-if wanted("matmul_512") {
-    let n = 512
-    let a = (0..<(n * n)).map { _ in rng.normal() }, bm = (0..<(n * n)).map { _ in rng.normal() }
-    var c = [Float](repeating: 0, count: n * n)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.gemmScratchCount(m: n, n: n, k: n))
-    defer { scratch.deallocate() }
-    let dt = timeit(50) {
-        Kernels.gemm(m: n, n: n, k: n, a: a, lda: n, transA: false, b: bm, ldb: n, transB: false, c: &c, ldc: n,
-                     accumulate: false, scratch: scratch)
-    }
-    report("matmul_512", "GFLOP/s", 2 * Double(n * n * n) / dt / 1e9)
 }
