@@ -76,6 +76,9 @@ public enum ClaimEvidence: Sendable {
     case perSeed(values: [Double?], preconditionFailed: [String?])
     /// The per-seed (paired) values the bootstrap resamples; `precondition` is nil when met, else the reason.
     case pooled(values: [Double], precondition: String?)
+    /// A statistic whose one-sided 95% bound the experiment computed itself (e.g. a bootstrap over runs of a
+    /// difference of R²s): holds when `bound` lies on the claimed side. `description` says how the bound was made.
+    case bound(estimate: Double, bound: Double, description: String, seedsHolding: Int, seedsTotal: Int, precondition: String?)
 }
 
 public enum Verdict: String, Sendable { case holds, fails, inconclusive }
@@ -114,6 +117,13 @@ public enum ClaimEvaluator {
                                bound: "\(spec.direction.symbol) \(format(spec.direction.threshold)) in ≥ \(need) of \(n) seeds",
                                seedsHolding: holding, seedsTotal: n, verdict: verdict,
                                note: reasons.isEmpty ? "" : "precondition failed: " + reasons.joined(separator: "; "))
+        case let .bound(estimate, bound, description, holding, total, precondition):
+            if let precondition {
+                return ClaimResult(spec: spec, value: estimate, bound: "", seedsHolding: holding, seedsTotal: total,
+                                   verdict: .inconclusive, note: "precondition failed: \(precondition)")
+            }
+            return ClaimResult(spec: spec, value: estimate, bound: "\(description) \(format(bound))", seedsHolding: holding,
+                               seedsTotal: total, verdict: bound.isFinite && spec.direction.holds(bound) ? .holds : .fails, note: "")
         case let .pooled(values, precondition):
             let n = values.count
             let mean = n > 0 ? Statistics.mean(values) : .nan

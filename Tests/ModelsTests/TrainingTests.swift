@@ -166,3 +166,40 @@ func trainBriefly(seed: UInt64, steps: Int = 3, optimizer: AdamW? = nil, model: 
         #expect(throws: CheckpointError.self) { try Checkpoint.read(from: URL(fileURLWithPath: "/nonexistent/dir/x.ckpt")) }
     }
 }
+
+@Suite struct AdamWVectorised {
+    @Test func simdPathMatchesTheScalarDefinition() {
+        // 37 parameters: two 16-lane blocks and a 5-element tail, three steps, weight decay on
+        var rng = RandomStream(seed: 40)
+        let store = ParameterStore()
+        store.add("p", Shape(37), .normal(std: 1), rng: &rng)
+        var p = store.flatValues.map(Double.init), m = [Double](repeating: 0, count: 37), v = m
+        let opt = AdamW(weightDecay: 0.01)
+        for step in 1...3 {
+            let g = (0..<37).map { _ in rng.normal() }
+            for (i, x) in g.enumerated() { store.grads[i] = x }
+            opt.step(store, learningRate: 0.01)
+            for i in 0..<37 {
+                p[i] *= 1 - 0.01 * 0.01
+                m[i] = 0.9 * m[i] + 0.1 * Double(g[i]); v[i] = 0.999 * v[i] + 0.001 * Double(g[i]) * Double(g[i])
+                let mh = m[i] / (1 - pow(0.9, Double(step))), vh = v[i] / (1 - pow(0.999, Double(step)))
+                p[i] -= 0.01 * mh / (vh.squareRoot() + 1e-8)
+            }
+        }
+        #expect(zip(store.flatValues, p).allSatisfy { Swift.abs(Double($0) - $1) < 1e-5 })
+    }
+
+    @Test func vanishingMomentsAreFlushedNotSubnormal() {
+        var rng = RandomStream(seed: 41)
+        let store = ParameterStore()
+        store.add("p", Shape(20), .ones, rng: &rng)
+        let opt = AdamW.adam()
+        for i in 0..<20 { store.grads[i] = 1 }
+        opt.step(store, learningRate: 1e-3)
+        store.zeroGradients()
+        for _ in 0..<2000 { opt.step(store, learningRate: 1e-3) }     // m decays by 0.9 per step: 0.9^2000 ≪ 1e-30
+        let state = opt.state()
+        #expect(state[0].values.allSatisfy { $0 == 0 || Swift.abs($0) >= 1e-30 })
+        #expect(state[0].values.allSatisfy { $0 == 0 })
+    }
+}

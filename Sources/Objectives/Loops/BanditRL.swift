@@ -77,10 +77,20 @@ public final class BanditPolicyTrainer {
         var order = rng.child("update").child(optimizerSteps)
         let stats = try policyGradientUpdate(batch, parameters: policy.parameters, optimizer: optimizer, config: update, recipe: recipe,
                                              graph: graph, rng: &order, stepOffset: optimizerSteps) { graph, chunk in
-            let ctx = chunk.map { rowContexts[rows[$0]] }
-            let logp = self.policy.logits(graph, ctx).logSoftmax()                        // [n, K]
+            // logits once per distinct context (a group's samples share one), then gathered per row
+            var unique: [Int] = [], slot: [Int: Int] = [:]
+            let rowSlots = chunk.map { i -> Int32 in
+                let c = rowContexts[rows[i]]
+                if let s = slot[c] { return Int32(s) }
+                slot[c] = unique.count; unique.append(c)
+                return Int32(unique.count - 1)
+            }
+            let logpUnique = self.policy.logits(graph, unique).logSoftmax()                  // [U, K]
+            let entropyUnique = -(logpUnique.exp() * logpUnique).sum(axis: 1, keepingAxis: true)  // [U, 1]
+            let index = graph.indices(rowSlots)
+            let logp = logpUnique.gatherRows(index, shape: Shape(chunk.count))               // [n, K]
             let chosen = logp.gatherLast(graph.indices(chunk.map { Int32(actions[rows[$0]]) })).reshaped(chunk.count, 1)
-            let entropy = (-(logp.exp() * logp).sum(axis: 1)).reshaped(chunk.count, 1)
+            let entropy = entropyUnique.gatherRows(index, shape: Shape(chunk.count))         // [n, 1]
             return (chosen, entropy)
         }
         if let critic {
