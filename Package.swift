@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "Harness", dependencies: ["Engine", "Objectives"], swiftSettings: optimized),
         // One target per reproduced finding (Experiments/<Finding>/).
         .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
+        // rl-razor: work in progress (issue 6), built but not yet registered.
+        .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
