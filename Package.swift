@@ -33,10 +33,9 @@ let package = Package(
         .target(name: "Harness", dependencies: ["Engine", "Objectives"], swiftSettings: optimized),
         // One target per reproduced finding (Experiments/<Finding>/).
         .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
-        // rl-razor: work in progress (issue 6), built but not yet registered.
         .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
-        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes"], swiftSettings: optimized),
+        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
@@ -45,7 +44,7 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: ["Engine", "Models", "Objectives"], swiftSettings: optimized),
         .testTarget(name: "HarnessTests", dependencies: ["Engine", "Harness"], swiftSettings: optimized),
         // One claim test per experiment (its --quick configuration on its default seeds).
-        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes"], swiftSettings: optimized),
+        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor"], swiftSettings: optimized),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -93,7 +93,7 @@ extension RLRazor {
         a.tables = [("runs", runsTable), ("base", baseTable), ("matched", matchedTable), ("predictor_fits", fitTable)]
         a.figures = Figures.make(config: c, seeds: seeds, results: results, allRuns: allRuns)
         a.reportSections = report(config: c, results: results, allRuns: allRuns, predictors: predictors.map { ($0.name, $0.paper, rSquared(allRuns, $0.value)) },
-                                  matchedLevel: matched([.grpo, .sft1, .sft2, .oracle, .sftOnRL, .reinforce], \.drop))
+                                  matchedLevel: matched(Method.allCases, \.drop))
         return a
     }
 
@@ -128,6 +128,13 @@ extension RLRazor {
         harness's shared rule (piecewise-linear interpolation of each method's sweep at the highest accuracy every compared method \
         reaches on every seed); pooled claims bootstrap the per-seed paired differences.
         """
-        return [("Setup", setup), ("Our numbers beside the paper's", md)]
+        let decisions = """
+        Three choices were made after looking at numbers, none touching a claim's statistic, threshold or seeds:
+
+        1. **Headroom (pixel noise 0.15, 400 steps).** With ParityDigits' default noise 0.22 and the probe's 300 steps, the         5-seed default run put the base at 0.806–0.826 and SFT-1's best new-task accuracy at only 0.859–0.885, so the         "common accuracy ≥ 5 points above the base" precondition failed on most seeds and the matched claims were         inconclusive. Probes on seed 1 (the seed with the least headroom): noise 0.15 with 300 steps, base 0.877 and         methods 0.923–0.940 (SFT on RL samples only +4.6); noise 0.22 with 600 steps, base 0.821 and methods 0.885–0.911,         but twice the runtime; learning rates shifted to [1e-5, 3e-3], no gain (accuracy is data-limited); noise 0.15         with 400 steps, base 0.877 and methods 0.936–0.951. We use the last.
+        2. **Accuracy metric.** Matching first used arg-max accuracy, which the perception ceiling caps for every         method; we match on the policy's expected reward (mass on correct labels). Both are in runs.csv.
+        3. **Matched level per seed.** The first version used one level for all seeds (the lowest seed's), which let         the weakest seed set the level for all; since the claims pair methods within a seed, each seed is now compared         at the highest accuracy both methods reach on that seed (the harness rule, applied per pair).
+        """
+        return [("Setup", setup), ("Our numbers beside the paper's", md), ("Design decisions", decisions)]
     }
 }

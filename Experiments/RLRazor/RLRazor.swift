@@ -6,16 +6,12 @@ import Objectives
 import Harness
 
 /// rl-razor: RL's Razor on ParityDigits (Shenfeld, Pari & Agrawal, MIT 2025).
-///
-/// WORK IN PROGRESS (issue 6): not yet in the registry and without a claim test. At the default 300 fine-tuning steps
-/// and pixel noise 0.22 every method's new-task accuracy tops out only 3–8 points above the base, so the "≥ 5 points
-/// above the base on every seed" precondition of the matched-accuracy claims fails on some seeds; the design needs
-/// more headroom (probes: 600 steps, or noise 0.15) within the 3-minute budget before it is registered.
+
 public enum RLRazor: Experiment {
     public static let name = "rl-razor"
     public static let claim = "At matched new-task accuracy, on-policy RL forgets the prior task far less than SFT, and forgetting is predicted by the forward KL from the base policy measured on the new task."
     public static let paper = "Shenfeld, Pari & Agrawal, \"RL's Razor: Why Online Reinforcement Learning Forgets Less\" (MIT, 2025)"
-    public static let defaultRuntime = "~2 min"
+    public static let defaultRuntime = "~2.5 min"
     public static let defaultSeeds = 5
 
     public struct Config: ExperimentConfig {
@@ -27,12 +23,14 @@ public enum RLRazor: Experiment {
         public var pretrainLearningRate = 1e-3
         /// Held-out evaluation images per task.
         public var evaluationPerTask = 1000
-        /// Gaussian pixel-noise level of the rendered images (ParityDigits' default 0.22); it sets the task's ceiling.
-        public var pixelNoise = ParityDigitsConfig.standard.pixelNoise
+        /// Gaussian pixel-noise level of the rendered images. It sets the task's ceiling: at ParityDigits' default 0.22
+        /// every method tops out only 3–8 points above the base, too close for the 5-point precondition; at 0.15 the
+        /// base sits near 0.88 and every method reaches ≥ 0.93 (see REPORT.md, "Design decisions").
+        public var pixelNoise: Float = 0.15
         /// Hidden widths of the MLP (paper: 512, 256).
         public var hiddenWidths: [Int] = [512, 256]
-        /// Fine-tuning steps, one gradient step per batch (probe: 300).
-        public var fineTuneSteps = 300
+        /// Fine-tuning steps, one gradient step per batch (probe: 300; 500 gives every method the 5-point headroom).
+        public var fineTuneSteps = 500
         /// Images per fine-tuning batch (probe: 64).
         public var batchSize = 64
         /// RL samples per image (the group that shares GRPO's baseline).
@@ -54,12 +52,13 @@ public enum RLRazor: Experiment {
     }
 
     public static let defaultConfig = Config()
-    /// Quick: fewer pretraining epochs and learning rates, smaller evaluation sets; every method kept, and the
-    /// fine-tuning length kept (shorter runs never leave the base's accuracy by the 5 points the claims need).
+    /// Quick: fewer pretraining epochs and learning rates (the upper part of the sweep, where the methods separate),
+    /// smaller evaluation sets; every method kept, and the fine-tuning length kept (shorter runs do not leave the
+    /// base by the 5 points the claims need).
     public static let quickConfig: Config = {
         var c = Config()
         c.pretrainEpochs = 100; c.evaluationPerTask = 500
-        c.learningRates = [3e-5, 1e-4, 3e-4, 1e-3]
+        c.learningRates = [1e-4, 3e-4, 1e-3]
         c.bootstrapResamples = 1000
         return c
     }()
@@ -113,10 +112,12 @@ public enum RLRazor: Experiment {
                   precondition: "the common accuracy is ≥ 5 points above the base on every seed"),
         ClaimSpec(id: "4", description: "SFT on samples of the RL-trained policy is equivalent to RL: the learned distribution, not the algorithm, decides forgetting",
                   statistic: "drop(SFT on RL samples) − drop(GRPO) at the highest common accuracy", direction: .within(0.02), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed"),
+                  precondition: "the common accuracy is ≥ 5 points above the base on every seed",
+                  notReproduced: "SFT on labels sampled from the GRPO policy (the GRPO run at the same learning rate as teacher) forgets more than GRPO at the highest common accuracy: drop difference +0.29 in the default run (0 of 5 seeds within ±2 points; the 5-point precondition also missed by 0.3 points on one seed) and +0.36 in the quick run. Cross-entropy on samples of a sharpened teacher moves the student further from π₀ than the teacher at equal accuracy. Tried: same-rate teachers; not tried: one best-accuracy teacher for every rate, or distilling the teacher's full distribution."),
         ClaimSpec(id: "5", description: "1-0 REINFORCE behaves like GRPO (negatives are not the key; on-policy data is)",
                   statistic: "drop(1-0 REINFORCE) − drop(GRPO) at the highest common accuracy", direction: .within(0.02), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed"),
+                  precondition: "the common accuracy is ≥ 5 points above the base on every seed",
+                  notReproduced: "At the highest common accuracy 1-0 REINFORCE (A = r, no baseline) forgets more than GRPO: drop difference +0.06 in the default run (90% bootstrap interval [−0.11, 0.22] against the ±0.02 margin; 0 of 5 seeds within it) and +0.18 in the quick run. The matched level sits where both curves are nearly vertical (the largest learning rates), so small accuracy differences become large drop differences; at lower accuracies the two curves overlap (tradeoff.svg). Tried: the same samples, group size and optimiser for both."),
         ClaimSpec(id: "6", description: "The mechanism: at matched accuracy RL's solution is closer to the base in forward KL than SFT-1's",
                   statistic: "KL(π₀‖π_GRPO) − KL(π₀‖π_SFT-1) on new-task inputs at the highest common accuracy", direction: .below(0), kind: .pooled,
                   precondition: "the common accuracy is ≥ 5 points above the base on every seed"),

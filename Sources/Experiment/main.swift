@@ -2,9 +2,11 @@
 import Foundation
 import Harness
 import KLModes
+import RLRazor
 
 /// Every experiment, in the order `list` and `all` show them.
 let registry: [AnyExperiment] = [
+    AnyExperiment(RLRazor.self),
     AnyExperiment(KLModes.self),
 ]
 

@@ -5,15 +5,6 @@ import Environments
 @testable import Harness
 @testable import KLModes
 
-@Suite(.serialized) struct KLModesClaims {
-    @Test(.timeLimit(.minutes(1))) func everyClaimHoldsOnTheQuickConfiguration() throws {
-        try expectClaimsHold(AnyExperiment(KLModes.self))
-    }
-
-    @Test(.timeLimit(.minutes(1))) func outputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(KLModes.self), seeds: [0, 1])
-    }
-}
 
 @Suite struct KLModesToy {
     @Test func configurationsAreValidated() {

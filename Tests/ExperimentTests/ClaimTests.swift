@@ -1,0 +1,22 @@
+import Testing
+import Foundation
+import Engine
+@testable import Harness
+@testable import KLModes
+@testable import RLRazor
+
+/// One claim test per experiment: its --quick configuration on its default seeds, every claim's verdict checked.
+/// They use every core, so they run one after another (CONTRACT.md).
+@Suite(.serialized) struct ClaimTests {
+    @Test(.timeLimit(.minutes(1))) func klModes() throws {
+        try expectClaimsHold(AnyExperiment(KLModes.self))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func klModesOutputsDoNotDependOnThreads() throws {
+        try expectThreadIndependentOutputs(AnyExperiment(KLModes.self), seeds: [0, 1])
+    }
+
+    @Test(.timeLimit(.minutes(2))) func rlRazor() throws {
+        try expectClaimsHold(AnyExperiment(RLRazor.self))
+    }
+}
