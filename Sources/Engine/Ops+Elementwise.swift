@@ -91,11 +91,13 @@ func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor) -> Tensor {
         }
     }
     if a.shape == b.shape {
-        switch kind {
-        case .add: for i in 0..<n { z[i] = x[i] + y[i] }
-        case .sub: for i in 0..<n { z[i] = x[i] - y[i] }
-        case .mul: for i in 0..<n { z[i] = x[i] * y[i] }
-        case .div: for i in 0..<n { z[i] = x[i] / y[i] }
+        VectorMath.chunked(n) { r in
+            switch kind {
+            case .add: for i in r { z[i] = x[i] + y[i] }
+            case .sub: for i in r { z[i] = x[i] - y[i] }
+            case .mul: for i in r { z[i] = x[i] * y[i] }
+            case .div: for i in r { z[i] = x[i] / y[i] }
+            }
         }
     } else if b.count == 1 {
         let v = y[0]
@@ -103,7 +105,9 @@ func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor) -> Tensor {
     } else if a.shape == shape && b.count == shape.last && b.shape.last == shape.last {
         // [..., C] op [C]: the bias pattern
         let c = shape.last
-        for r in 0..<(n / c) { for j in 0..<c { z[r * c + j] = apply(x[r * c + j], y[j]) } }
+        Parallel.forRange(n / c, grain: Swift.max(1, 4096 / c), costPerItem: c, minWork: 1 << 15) { rows in
+            for r in rows { for j in 0..<c { z[r * c + j] = apply(x[r * c + j], y[j]) } }
+        }
     } else {
         forEachBroadcast(shape, a.shape, b.shape) { o, i, j in z[o] = apply(x[i], y[j]) }
     }
@@ -116,20 +120,21 @@ extension Graph {
         let x = nodes[a].value, y = nodes[b].value
         let ga = grad(a), gb = grad(b)
         if sa == sb {
-            let n = so.count
-            switch kind {
-            case .add:
-                if let ga { for i in 0..<n { ga[i] += g[i] } }
-                if let gb { for i in 0..<n { gb[i] += g[i] } }
-            case .sub:
-                if let ga { for i in 0..<n { ga[i] += g[i] } }
-                if let gb { for i in 0..<n { gb[i] -= g[i] } }
-            case .mul:
-                if let ga { for i in 0..<n { ga[i] += g[i] * y[i] } }
-                if let gb { for i in 0..<n { gb[i] += g[i] * x[i] } }
-            case .div:
-                if let ga { for i in 0..<n { ga[i] += g[i] / y[i] } }
-                if let gb { for i in 0..<n { gb[i] -= g[i] * x[i] / (y[i] * y[i]) } }
+            VectorMath.chunked(so.count) { r in
+                switch kind {
+                case .add:
+                    if let ga { for i in r { ga[i] += g[i] } }
+                    if let gb { for i in r { gb[i] += g[i] } }
+                case .sub:
+                    if let ga { for i in r { ga[i] += g[i] } }
+                    if let gb { for i in r { gb[i] -= g[i] } }
+                case .mul:
+                    if let ga { for i in r { ga[i] += g[i] * y[i] } }
+                    if let gb { for i in r { gb[i] += g[i] * x[i] } }
+                case .div:
+                    if let ga { for i in r { ga[i] += g[i] / y[i] } }
+                    if let gb { for i in r { gb[i] -= g[i] * x[i] / (y[i] * y[i]) } }
+                }
             }
             return
         }
@@ -167,7 +172,18 @@ extension Graph {
         case .log: for i in 0..<n { gx[i] += g[i] / x[i] }
         case .tanh: for i in 0..<n { gx[i] += g[i] * (1 - y[i] * y[i]) }
         case .relu: for i in 0..<n where x[i] > 0 { gx[i] += g[i] }
-        case .gelu: for i in 0..<n { gx[i] += g[i] * Scalar.geluDerivative(x[i]) }
+        case .gelu:
+            VectorMath.chunked(n) { r in
+                var i = r.lowerBound
+                while i < r.upperBound {
+                    let m = Swift.min(16, r.upperBound - i)
+                    var xv = VectorMath.V(), gv = VectorMath.V()
+                    for j in 0..<m { xv[j] = x[i + j]; gv[j] = g[i + j] }
+                    let d = gv * VectorMath.geluDerivative(xv)
+                    for j in 0..<m { gx[i + j] += d[j] }
+                    i += 16
+                }
+            }
         case .sigmoid: for i in 0..<n { gx[i] += g[i] * y[i] * (1 - y[i]) }
         case .neg: for i in 0..<n { gx[i] -= g[i] }
         case .sqrt: for i in 0..<n { gx[i] += g[i] * 0.5 / y[i] }
@@ -183,11 +199,11 @@ extension Tensor {
         let out = graph.node(shape, .unary(kind, id), needsGrad: graph.needsGrad(self))
         let x = value, y = out.value, n = count
         switch kind {
-        case .exp: for i in 0..<n { y[i] = Foundation.exp(x[i]) }
+        case .exp: VectorMath.chunked(n) { r in VectorMath.map(x + r.lowerBound, y + r.lowerBound, r.count, VectorMath.exp) }
         case .log: for i in 0..<n { y[i] = Foundation.log(x[i]) }
         case .tanh: for i in 0..<n { y[i] = Foundation.tanh(x[i]) }
         case .relu: for i in 0..<n { y[i] = Swift.max(x[i], 0) }
-        case .gelu: for i in 0..<n { y[i] = Scalar.gelu(x[i]) }
+        case .gelu: VectorMath.chunked(n) { r in VectorMath.map(x + r.lowerBound, y + r.lowerBound, r.count, VectorMath.gelu) }
         case .sigmoid: for i in 0..<n { y[i] = Scalar.sigmoid(x[i]) }
         case .neg: for i in 0..<n { y[i] = -x[i] }
         case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }
