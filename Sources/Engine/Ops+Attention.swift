@@ -56,8 +56,10 @@ public func causalAttention(_ q: Tensor, _ k: Tensor, _ v: Tensor, keyLength: In
                 p[j] = s
                 m = Swift.max(m, s)
             }
+            for j in lo...hi { p[j] -= m }
+            VectorMath.map(p + lo, p + lo, hi - lo + 1, VectorMath.exp)
             var sum: Float = 0
-            for j in lo...hi { let e = Foundation.exp(p[j] - m); p[j] = e; sum += e }
+            for j in lo...hi { sum += p[j] }
             let inv = 1 / sum
             for j in lo...hi {
                 p[j] *= inv
