@@ -137,9 +137,11 @@ public enum RLRazor: Experiment {
         }
         /// Class probabilities, flat [rows, 10], without gradients.
         func probabilities(_ batch: ParityDigitsBatch) -> [Float] {
-            let g = Graph(recording: false)
-            return logits(g, batch.inputs, rows: batch.count).softmax().scalars
+            defer { inference.reset() }
+            return logits(inference, batch.inputs, rows: batch.count).softmax().scalars
         }
+        /// Reused by every `probabilities` call (its arena is rewound, not reallocated).
+        private let inference = Graph(recording: false)
     }
 
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {

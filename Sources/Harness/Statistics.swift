@@ -55,8 +55,8 @@ public enum Statistics {
     ///
     /// Edge cases: p == 0 → −∞, p == 1 → +∞; stops if p ∉ [0, 1] (or NaN) or degreesOfFreedom < 1.
     public static func tQuantile(_ p: Double, degreesOfFreedom: Int) -> Double {
-        check(p >= 0 && p <= 1, "Statistics.tQuantile: p must be in [0, 1], got \(p)")
-        check(degreesOfFreedom >= 1, "Statistics.tQuantile: degreesOfFreedom must be ≥ 1, got \(degreesOfFreedom)")
+        require(p >= 0 && p <= 1, "Statistics.tQuantile: p must be in [0, 1], got \(p)")
+        require(degreesOfFreedom >= 1, "Statistics.tQuantile: degreesOfFreedom must be ≥ 1, got \(degreesOfFreedom)")
         if p == 0 { return -.infinity }
         if p == 1 { return .infinity }
         if p == 0.5 { return 0 }
@@ -217,7 +217,7 @@ public enum Statistics {
     /// Two-sided Student-t confidence interval for the mean: x̄ ± t_{(1+level)/2, n−1} · s/√n.
     /// For n < 2 returns (x̄, x̄) (NaN, NaN for empty). Stops unless 0 < level < 1.
     public static func tInterval(_ x: [Double], level: Double = 0.95) -> (lower: Double, upper: Double) {
-        check(level > 0 && level < 1, "Statistics.tInterval: level must be in (0, 1), got \(level)")
+        require(level > 0 && level < 1, "Statistics.tInterval: level must be in (0, 1), got \(level)")
         let m = mean(x)
         guard x.count >= 2 else { return (m, m) }
         let half = tQuantile((1 + level) / 2, degreesOfFreedom: x.count - 1) * standardError(x)
@@ -235,8 +235,8 @@ public enum Statistics {
     /// Stops if x is empty or resamples < 1.
     public static func bootstrap(_ x: [Double], resamples: Int = 10_000, rng: inout RandomStream,
                                  statistic: ([Double]) -> Double = Statistics.mean) -> [Double] {
-        check(!x.isEmpty, "Statistics.bootstrap: x must not be empty")
-        check(resamples >= 1, "Statistics.bootstrap: resamples must be ≥ 1, got \(resamples)")
+        require(!x.isEmpty, "Statistics.bootstrap: x must not be empty")
+        require(resamples >= 1, "Statistics.bootstrap: resamples must be ≥ 1, got \(resamples)")
         let n = x.count
         var sample = [Double](repeating: 0, count: n)
         var replicates = [Double]()
@@ -254,7 +254,7 @@ public enum Statistics {
     /// Q(q) = x₍ⱼ₎ + (h − j)·(x₍ⱼ₊₁₎ − x₍ⱼ₎) (0-based order statistics; Q(0) = min, Q(1) = max).
     /// NaN for empty data. Stops unless 0 ≤ q ≤ 1. The data are assumed sorted (not checked).
     public static func quantile(sorted: [Double], _ q: Double) -> Double {
-        check(q >= 0 && q <= 1, "Statistics.quantile: q must be in [0, 1], got \(q)")
+        require(q >= 0 && q <= 1, "Statistics.quantile: q must be in [0, 1], got \(q)")
         guard !sorted.isEmpty else { return .nan }
         let h = Double(sorted.count - 1) * q
         let j = Swift.min(Int(h.rounded(.down)), sorted.count - 1)
@@ -269,7 +269,7 @@ public enum Statistics {
     /// of `bootstrap(x, resamples:, rng:, statistic:)`, α = 1 − level. Stops unless 0 < level < 1.
     public static func bootstrapInterval(_ x: [Double], level: Double = 0.95, resamples: Int = 10_000, rng: inout RandomStream,
                                          statistic: ([Double]) -> Double = Statistics.mean) -> (lower: Double, upper: Double) {
-        check(level > 0 && level < 1, "Statistics.bootstrapInterval: level must be in (0, 1), got \(level)")
+        require(level > 0 && level < 1, "Statistics.bootstrapInterval: level must be in (0, 1), got \(level)")
         let reps = bootstrap(x, resamples: resamples, rng: &rng, statistic: statistic)
         let alpha = 1 - level
         return (quantile(sorted: reps, alpha / 2), quantile(sorted: reps, 1 - alpha / 2))
@@ -283,7 +283,7 @@ public enum Statistics {
     /// Quantiles are type 7 (see `quantile`). Stops unless 0 < level < 1.
     public static func bootstrapBound(_ x: [Double], side: Side, level: Double = 0.95, resamples: Int = 10_000,
                                       rng: inout RandomStream, statistic: ([Double]) -> Double = Statistics.mean) -> Double {
-        check(level > 0 && level < 1, "Statistics.bootstrapBound: level must be in (0, 1), got \(level)")
+        require(level > 0 && level < 1, "Statistics.bootstrapBound: level must be in (0, 1), got \(level)")
         let reps = bootstrap(x, resamples: resamples, rng: &rng, statistic: statistic)
         switch side {
         case .lower: return quantile(sorted: reps, 1 - level)
@@ -325,12 +325,12 @@ public enum Statistics {
     /// Stops if x and y differ in length, degree < 0, or x has fewer than degree + 1 distinct values (the fit would
     /// not be unique). Constant y gives coefficients [y₀, 0, …] and R² = 1 exactly.
     public static func polynomialFit(x: [Double], y: [Double], degree: Int) -> Fit {
-        check(x.count == y.count, "Statistics.polynomialFit: x and y must have the same length (\(x.count) vs \(y.count))")
-        check(degree >= 0, "Statistics.polynomialFit: degree must be ≥ 0, got \(degree)")
+        require(x.count == y.count, "Statistics.polynomialFit: x and y must have the same length (\(x.count) vs \(y.count))")
+        require(degree >= 0, "Statistics.polynomialFit: degree must be ≥ 0, got \(degree)")
         let n = x.count, p = degree + 1, distinct = Set(x).count
-        check(distinct >= p,
+        require(distinct >= p,
               "Statistics.polynomialFit: need at least degree + 1 = \(p) distinct x values, got \(distinct) (n = \(n))")
-        check(!x.contains { !$0.isFinite } && !y.contains { !$0.isFinite }, "Statistics.polynomialFit: x and y must be finite")
+        require(!x.contains { !$0.isFinite } && !y.contains { !$0.isFinite }, "Statistics.polynomialFit: x and y must be finite")
 
         if y.allSatisfy({ $0 == y[0] }) {
             var c = [Double](repeating: 0, count: p); c[0] = y[0]
@@ -418,7 +418,7 @@ public enum Statistics {
     /// Pearson's product-moment correlation r = Σ (xᵢ − x̄)(yᵢ − ȳ) / √(Σ (xᵢ − x̄)² · Σ (yᵢ − ȳ)²), clamped to
     /// [−1, 1]. NaN when n < 2 or either variable is constant (as scipy). Stops on mismatched lengths.
     public static func pearson(_ x: [Double], _ y: [Double]) -> Double {
-        check(x.count == y.count, "Statistics.pearson: x and y must have the same length (\(x.count) vs \(y.count))")
+        require(x.count == y.count, "Statistics.pearson: x and y must have the same length (\(x.count) vs \(y.count))")
         guard x.count >= 2 else { return .nan }
         let mx = mean(x), my = mean(y)
         var sxy = 0.0, sxx = 0.0, syy = 0.0
@@ -436,8 +436,8 @@ public enum Statistics {
     /// (including pairs tied in both). Equals scipy.stats.kendalltau's default. O(n²).
     /// NaN when n < 2 or either variable is constant. Stops on mismatched lengths or NaN input.
     public static func kendallTau(_ x: [Double], _ y: [Double]) -> Double {
-        check(x.count == y.count, "Statistics.kendallTau: x and y must have the same length (\(x.count) vs \(y.count))")
-        check(!x.contains { $0.isNaN } && !y.contains { $0.isNaN }, "Statistics.kendallTau: NaN input is not supported")
+        require(x.count == y.count, "Statistics.kendallTau: x and y must have the same length (\(x.count) vs \(y.count))")
+        require(!x.contains { $0.isNaN } && !y.contains { $0.isNaN }, "Statistics.kendallTau: NaN input is not supported")
         let n = x.count
         guard n >= 2 else { return .nan }
         var s = 0, tiesX = 0, tiesY = 0
@@ -460,14 +460,14 @@ public enum Statistics {
     /// no-ties shortcut 1 − 6Σd²/(n(n²−1))). Equals scipy.stats.spearmanr. NaN when n < 2 or either variable is
     /// constant. Stops on mismatched lengths or NaN input.
     public static func spearmanRho(_ x: [Double], _ y: [Double]) -> Double {
-        check(x.count == y.count, "Statistics.spearmanRho: x and y must have the same length (\(x.count) vs \(y.count))")
+        require(x.count == y.count, "Statistics.spearmanRho: x and y must have the same length (\(x.count) vs \(y.count))")
         return pearson(ranks(x), ranks(y))
     }
 
     /// 1-based ranks with ties given the mean of the ranks they span (scipy.stats.rankdata's "average"):
     /// e.g. [10, 20, 20, 5] → [2, 3.5, 3.5, 1]. Stops on NaN input.
     public static func ranks(_ x: [Double]) -> [Double] {
-        check(!x.contains { $0.isNaN }, "Statistics.ranks: NaN input is not supported")
+        require(!x.contains { $0.isNaN }, "Statistics.ranks: NaN input is not supported")
         let order = x.indices.sorted { x[$0] < x[$1] }
         var r = [Double](repeating: 0, count: x.count)
         var start = 0
@@ -490,13 +490,4 @@ public enum Statistics {
     /// Returns 1 when n − c < k (every k-subset contains a correct sample) and 0 when c == 0.
     /// Stops unless 0 ≤ c ≤ n and 1 ≤ k ≤ n.
     public static func passAtK(n: Int, c: Int, k: Int) -> Double { Evaluation.passAtK(samples: n, correct: c, k: k) }
-
-    // MARK: - Checks
-
-    /// Argument check that survives `-Ounchecked` (Engine's `require`).
-    @inline(__always)
-    static func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
-                      file: StaticString = #fileID, line: UInt = #line) {
-        require(condition(), message(), file: file, line: line)
-    }
 }

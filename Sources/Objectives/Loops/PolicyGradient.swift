@@ -63,11 +63,16 @@ public struct PolicyBatch {
     }
 
     /// Values of `array` for the given rows, [rows.count, columns].
-    func gather(_ array: [Float], _ rowList: ArraySlice<Int>) -> [Float] {
-        var out = [Float](); out.reserveCapacity(rowList.count * columns)
-        for r in rowList { out += array[(r * columns)..<((r + 1) * columns)] }
-        return out
+    func gather<Rows: Collection>(_ array: [Float], _ rowList: Rows) -> [Float] where Rows.Element == Int {
+        gatherRows(array, rowList, columns: columns)
     }
+}
+
+/// The rows `rowList` of a row-major [_, columns] array, concatenated.
+func gatherRows<Rows: Collection>(_ array: [Float], _ rowList: Rows, columns: Int) -> [Float] where Rows.Element == Int {
+    var out = [Float](); out.reserveCapacity(rowList.count * columns)
+    for r in rowList { out += array[(r * columns)..<((r + 1) * columns)] }
+    return out
 }
 
 /// What an update did, averaged over its optimizer steps.

@@ -87,8 +87,8 @@ public final class SequencePolicyTrainer {
             inference.reset()
             // the sequence reward on its last token (an in-loss or absent KL leaves the rewards unpenalised)
             let tokenRewards = (kl ?? .inLoss(coefficient: 0)).penalizedTokenRewards(
-                sequenceRewards: rows.map { rewards[$0] }, logProbs: pick(old, rows, columns),
-                referenceLogProbs: refLogProbs.map { pick($0, rows, columns) } ?? pick(old, rows, columns), mask: sub.responseMask, columns: columns)
+                sequenceRewards: rows.map { rewards[$0] }, logProbs: gatherRows(old, rows, columns: columns),
+                referenceLogProbs: refLogProbs.map { gatherRows($0, rows, columns: columns) } ?? gatherRows(old, rows, columns: columns), mask: sub.responseMask, columns: columns)
             let gae = Advantages.gae(rewards: tokenRewards, values: values, mask: sub.responseMask, columns: columns,
                                      gamma: critic.gamma, lambda: critic.lambda)
             advantages = critic.whitenAdvantages ? Advantages.whiten(gae.advantages, weights: sub.responseMask) : gae.advantages
@@ -102,8 +102,8 @@ public final class SequencePolicyTrainer {
             tokens += 1; entropySum += Double(entropies[i])
             if let r = refLogProbs { let d = Double(r[i] - old[i]); klSum += Foundation.exp(d) - d - 1 }
         }
-        let batch = PolicyBatch(rows: rows.count, columns: columns, oldLogProbs: pick(old, rows, columns), advantages: advantages,
-                                mask: sub.responseMask, referenceLogProbs: refLogProbs.map { pick($0, rows, columns) })
+        let batch = PolicyBatch(rows: rows.count, columns: columns, oldLogProbs: gatherRows(old, rows, columns: columns), advantages: advantages,
+                                mask: sub.responseMask, referenceLogProbs: refLogProbs.map { gatherRows($0, rows, columns: columns) })
         var withKL = recipe
         if let kl, kl.placement == .loss {
             let base = recipe.extraLoss
@@ -145,10 +145,6 @@ public final class SequencePolicyTrainer {
                                keptFraction: Double(rows.count) / Double(rollout.batch),
                                meanResponseLength: tokens / Double(rollout.batch), entropy: entropySum / Swift.max(tokens, 1),
                                referenceKL: reference == nil ? .nan : klSum / Swift.max(tokens, 1), update: stats)
-    }
-
-    private func pick(_ a: [Float], _ rows: [Int], _ columns: Int) -> [Float] {
-        rows.flatMap { a[($0 * columns)..<(($0 + 1) * columns)] }
     }
 }
 
