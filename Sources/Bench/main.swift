@@ -130,3 +130,28 @@ for (label, config) in [("", CountdownConfig.probe), ("_hard", CountdownConfig.h
         report("countdown_verify\(label)", "answers/s", 1_000_000 / dt, String(format: "(1M answers in %.2f s; %d correct)", dt, correct))
     }
 }
+
+// Diagnostic (not part of the comparison; run with --only gemm_shapes): GFLOP/s of the fast GEMM on the shapes of
+// an MLP training step (forward, weight gradient, input gradient), on one thread and on the pool.
+if only == "gemm_shapes" {
+    let shapes: [(String, Int, Int, Int, Bool, Bool)] = [
+        ("fwd 128x784·784x256", 128, 256, 784, false, false), ("fwd 128x256·256x256", 128, 256, 256, false, false),
+        ("fwd 128x256·256x10", 128, 10, 256, false, false),
+        ("dW 784x128·128x256 (Aᵀ)", 784, 256, 128, true, false), ("dW 256x128·128x256 (Aᵀ)", 256, 256, 128, true, false),
+        ("dW 256x128·128x10 (Aᵀ)", 256, 10, 128, true, false),
+        ("dX 128x256·256x256 (Bᵀ)", 128, 256, 256, false, true), ("dX 128x10·10x256 (Bᵀ)", 128, 256, 10, false, true),
+        ("fwd 64x145·145x512", 64, 512, 145, false, false), ("dW 145x64·64x512 (Aᵀ)", 145, 512, 64, true, false),
+        ("dX 64x512·512x256 (Bᵀ)", 64, 256, 512, false, true),
+    ]
+    for (label, m, n, k, ta, tb) in shapes {
+        let a = (0..<(m * k)).map { _ in rng.normal() }, bm = (0..<(k * n)).map { _ in rng.normal() }
+        var c = [Float](repeating: 0, count: m * n)
+        for parallel in [false, true] {
+            let dt = timeit(200) {
+                Kernels.gemm(m: m, n: n, k: k, a: a, lda: ta ? m : k, transA: ta, b: bm, ldb: tb ? k : n, transB: tb,
+                             c: &c, ldc: n, accumulate: false, parallel: parallel)
+            }
+            report("gemm " + label + (parallel ? " pool" : " 1t"), "GFLOP/s", 2 * Double(m * n * k) / dt / 1e9)
+        }
+    }
+}

@@ -112,6 +112,18 @@ public final class Graph {
         return g
     }
 
+    /// The gradient buffer of node `id` for an op that will write every element of it: on first use the buffer is
+    /// handed out uninitialised with `overwrite == true` (the op stores its contribution instead of adding it, which
+    /// saves zeroing the buffer and reading it back); afterwards the op must add (`overwrite == false`). Nil when the
+    /// node takes no gradient.
+    @inline(__always) func gradForWrite(_ id: Int) -> (pointer: UnsafeMutablePointer<Float>, overwrite: Bool)? {
+        if let g = nodes[id].grad { return (g, false) }
+        guard nodes[id].needsGrad else { return nil }
+        let g = arena.allocate(Float.self, count: nodes[id].shape.count)
+        nodes[id].grad = g
+        return (g, true)
+    }
+
     // MARK: Backward
 
     /// Differentiates the scalar `loss` (seed gradient `seed`, default 1) with respect to every recorded input.

@@ -101,12 +101,27 @@ func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor) -> Tensor {
         }
     } else if b.count == 1 {
         let v = y[0]
-        for i in 0..<n { z[i] = apply(x[i], v) }
+        VectorMath.chunked(n) { r in
+            switch kind {
+            case .add: for i in r { z[i] = x[i] + v }
+            case .sub: for i in r { z[i] = x[i] - v }
+            case .mul: for i in r { z[i] = x[i] * v }
+            case .div: for i in r { z[i] = x[i] / v }
+            }
+        }
     } else if a.shape == shape && b.count == shape.last && b.shape.last == shape.last {
-        // [..., C] op [C]: the bias pattern
+        // [..., C] op [C]: the bias pattern (one loop per kind, so each vectorises)
         let c = shape.last
         Parallel.forRange(n / c, grain: Swift.max(1, 4096 / c), costPerItem: c, minWork: 1 << 15) { rows in
-            for r in rows { for j in 0..<c { z[r * c + j] = apply(x[r * c + j], y[j]) } }
+            for r in rows {
+                let xr = x + r * c, zr = z + r * c
+                switch kind {
+                case .add: for j in 0..<c { zr[j] = xr[j] + y[j] }
+                case .sub: for j in 0..<c { zr[j] = xr[j] - y[j] }
+                case .mul: for j in 0..<c { zr[j] = xr[j] * y[j] }
+                case .div: for j in 0..<c { zr[j] = xr[j] / y[j] }
+                }
+            }
         }
     } else {
         forEachBroadcast(shape, a.shape, b.shape) { o, i, j in z[o] = apply(x[i], y[j]) }
@@ -114,40 +129,89 @@ func binary(_ kind: BinaryKind, _ a: Tensor, _ b: Tensor) -> Tensor {
     return out
 }
 
+/// dst[i] += src[i] for i in 0..<n (in fixed chunks on the pool when large).
+func addInto(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+    VectorMath.chunked(n) { r in for i in r { dst[i] += src[i] } }
+}
+
+/// dst[i] = src[i] (overwrite) or dst[i] += src[i], in fixed chunks on the pool when large.
+func storeOrAdd(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int, overwrite: Bool) {
+    if overwrite { VectorMath.chunked(n) { r in (dst + r.lowerBound).update(from: src + r.lowerBound, count: r.count) } }
+    else { addInto(dst, src, n) }
+}
+
+/// Rows of [rows, c] summed in order into out[c] (out = Σ or out += Σ): fixed blocks of rows are summed in parallel,
+/// then the block sums are added in block order, so the result does not depend on the thread count.
+func sumRows(_ x: UnsafePointer<Float>, rows: Int, c: Int, sign: Float = 1, into out: UnsafeMutablePointer<Float>,
+             overwrite: Bool, scratch arena: Arena) {
+    let block = 64, blocks = (rows + block - 1) / block
+    let partial = arena.allocate(Float.self, count: Swift.max(1, blocks * c))
+    Parallel.forRange(blocks, grain: 1, costPerItem: block * c, minWork: 1 << 15) { bs in
+        for bi in bs {
+            let p = partial + bi * c
+            for j in 0..<c { p[j] = 0 }
+            for r in (bi * block)..<Swift.min(rows, (bi + 1) * block) {
+                let xr = x + r * c
+                for j in 0..<c { p[j] += xr[j] }
+            }
+        }
+    }
+    if overwrite { for j in 0..<c { out[j] = 0 } }
+    for bi in 0..<blocks { let p = partial + bi * c; for j in 0..<c { out[j] += sign * p[j] } }
+}
+
 extension Graph {
     func backwardBinary(_ kind: BinaryKind, _ a: Int, _ b: Int, out: Int, _ g: UnsafeMutablePointer<Float>) {
         let sa = nodes[a].shape, sb = nodes[b].shape, so = nodes[out].shape
         let x = nodes[a].value, y = nodes[b].value
-        let ga = grad(a), gb = grad(b)
         if sa == sb {
+            // a == b (x·x, x + x): one buffer, a's contribution stored or added first, then b's added
+            let ga = gradForWrite(a), gb = a == b ? nil : gradForWrite(b)
             VectorMath.chunked(so.count) { r in
-                switch kind {
-                case .add:
-                    if let ga { for i in r { ga[i] += g[i] } }
-                    if let gb { for i in r { gb[i] += g[i] } }
-                case .sub:
-                    if let ga { for i in r { ga[i] += g[i] } }
-                    if let gb { for i in r { gb[i] -= g[i] } }
-                case .mul:
-                    if let ga { for i in r { ga[i] += g[i] * y[i] } }
-                    if let gb { for i in r { gb[i] += g[i] * x[i] } }
-                case .div:
-                    if let ga { for i in r { ga[i] += g[i] / y[i] } }
-                    if let gb { for i in r { gb[i] -= g[i] * x[i] / (y[i] * y[i]) } }
+                if let (ga, ow) = ga {
+                    switch (kind, ow) {
+                    case (.add, true), (.sub, true): for i in r { ga[i] = g[i] }
+                    case (.add, false), (.sub, false): for i in r { ga[i] += g[i] }
+                    case (.mul, true): for i in r { ga[i] = g[i] * y[i] }
+                    case (.mul, false): for i in r { ga[i] += g[i] * y[i] }
+                    case (.div, true): for i in r { ga[i] = g[i] / y[i] }
+                    case (.div, false): for i in r { ga[i] += g[i] / y[i] }
+                    }
+                }
+                if a == b, let (ga, _) = ga {
+                    // the same tensor on both sides: add b's contribution into a's (now written) buffer
+                    switch kind {
+                    case .add: for i in r { ga[i] += g[i] }
+                    case .sub: for i in r { ga[i] -= g[i] }
+                    case .mul: for i in r { ga[i] += g[i] * x[i] }
+                    case .div: for i in r { ga[i] -= g[i] * x[i] / (y[i] * y[i]) }
+                    }
+                }
+                if let (gb, ow) = gb {
+                    switch (kind, ow) {
+                    case (.add, true): for i in r { gb[i] = g[i] }
+                    case (.add, false): for i in r { gb[i] += g[i] }
+                    case (.sub, true): for i in r { gb[i] = -g[i] }
+                    case (.sub, false): for i in r { gb[i] -= g[i] }
+                    case (.mul, true): for i in r { gb[i] = g[i] * x[i] }
+                    case (.mul, false): for i in r { gb[i] += g[i] * x[i] }
+                    case (.div, true): for i in r { gb[i] = -(g[i] * x[i] / (y[i] * y[i])) }
+                    case (.div, false): for i in r { gb[i] -= g[i] * x[i] / (y[i] * y[i]) }
+                    }
                 }
             }
             return
         }
         if sa == so && sb.count == so.last && sb.last == so.last && (kind == .add || kind == .sub) {
-            // [..., C] ± [C] (a bias): the bias gradient sums rows in order
+            // [..., C] ± [C] (a bias): the bias gradient sums rows (in fixed blocks, see sumRows)
             let n = so.count, c = so.last
-            if let ga { for i in 0..<n { ga[i] += g[i] } }
-            if let gb {
-                let sign: Float = kind == .add ? 1 : -1
-                for r in 0..<(n / c) { for j in 0..<c { gb[j] += sign * g[r * c + j] } }
+            if let (ga, ow) = gradForWrite(a) { storeOrAdd(ga, g, n, overwrite: ow) }
+            if let (gb, ow) = gradForWrite(b) {
+                sumRows(g, rows: n / c, c: c, sign: kind == .add ? 1 : -1, into: gb, overwrite: ow, scratch: arena)
             }
             return
         }
+        let ga = grad(a), gb = grad(b)
         forEachBroadcast(so, sa, sb) { o, i, j in
             let go = g[o]
             switch kind {
@@ -160,30 +224,43 @@ extension Graph {
     }
 
     func backwardScale(_ x: Int, _ s: Float, count: Int, _ g: UnsafeMutablePointer<Float>) {
-        guard let gx = grad(x) else { return }
-        for i in 0..<count { gx[i] += g[i] * s }
+        guard let (gx, ow) = gradForWrite(x) else { return }
+        if ow { VectorMath.chunked(count) { r in for i in r { gx[i] = g[i] * s } } }
+        else { VectorMath.chunked(count) { r in for i in r { gx[i] += g[i] * s } } }
     }
 
     func backwardUnary(_ kind: UnaryKind, _ xid: Int, out: Int, _ g: UnsafeMutablePointer<Float>) {
-        guard let gx = grad(xid) else { return }
         let x = nodes[xid].value, y = nodes[out].value, n = nodes[out].shape.count
+        switch kind {
+        case .relu:
+            guard let (gx, ow) = gradForWrite(xid) else { return }
+            if ow { VectorMath.chunked(n) { r in for i in r { gx[i] = x[i] > 0 ? g[i] : 0 } } }
+            else { VectorMath.chunked(n) { r in for i in r { gx[i] += x[i] > 0 ? g[i] : 0 } } }
+            return
+        case .gelu:
+            guard let (gx, ow) = gradForWrite(xid) else { return }
+            VectorMath.chunked(n) { r in
+                var i = r.lowerBound
+                while i + 16 <= r.upperBound {
+                    let d = VectorMath.load(g + i) * VectorMath.geluDerivative(VectorMath.load(x + i))
+                    VectorMath.store(gx + i, ow ? d : VectorMath.load(gx + i) + d)
+                    i += 16
+                }
+                if i < r.upperBound {
+                    let m = r.upperBound - i
+                    let d = VectorMath.loadPartial(g + i, m) * VectorMath.geluDerivative(VectorMath.loadPartial(x + i, m))
+                    VectorMath.storePartial(gx + i, ow ? d : VectorMath.loadPartial(gx + i, m) + d, m)
+                }
+            }
+            return
+        default: break
+        }
+        guard let gx = grad(xid) else { return }
         switch kind {
         case .exp: for i in 0..<n { gx[i] += g[i] * y[i] }
         case .log: for i in 0..<n { gx[i] += g[i] / x[i] }
         case .tanh: for i in 0..<n { gx[i] += g[i] * (1 - y[i] * y[i]) }
-        case .relu: for i in 0..<n where x[i] > 0 { gx[i] += g[i] }
-        case .gelu:
-            VectorMath.chunked(n) { r in
-                var i = r.lowerBound
-                while i < r.upperBound {
-                    let m = Swift.min(16, r.upperBound - i)
-                    var xv = VectorMath.V(), gv = VectorMath.V()
-                    for j in 0..<m { xv[j] = x[i + j]; gv[j] = g[i + j] }
-                    let d = gv * VectorMath.geluDerivative(xv)
-                    for j in 0..<m { gx[i + j] += d[j] }
-                    i += 16
-                }
-            }
+        case .relu, .gelu: break
         case .sigmoid: for i in 0..<n { gx[i] += g[i] * y[i] * (1 - y[i]) }
         case .neg: for i in 0..<n { gx[i] -= g[i] }
         case .sqrt: for i in 0..<n { gx[i] += g[i] * 0.5 / y[i] }
@@ -199,11 +276,11 @@ extension Tensor {
         let out = graph.node(shape, .unary(kind, id), needsGrad: graph.needsGrad(self))
         let x = value, y = out.value, n = count
         switch kind {
-        case .exp: VectorMath.chunked(n) { r in VectorMath.map(x + r.lowerBound, y + r.lowerBound, r.count, VectorMath.exp) }
+        case .exp: VectorMath.chunked(n) { r in VectorMath.map(VectorMath.Exp.self, x + r.lowerBound, y + r.lowerBound, r.count) }
         case .log: for i in 0..<n { y[i] = Foundation.log(x[i]) }
         case .tanh: for i in 0..<n { y[i] = Foundation.tanh(x[i]) }
         case .relu: for i in 0..<n { y[i] = Swift.max(x[i], 0) }
-        case .gelu: VectorMath.chunked(n) { r in VectorMath.map(x + r.lowerBound, y + r.lowerBound, r.count, VectorMath.gelu) }
+        case .gelu: VectorMath.chunked(n) { r in VectorMath.map(VectorMath.Gelu.self, x + r.lowerBound, y + r.lowerBound, r.count) }
         case .sigmoid: for i in 0..<n { y[i] = Scalar.sigmoid(x[i]) }
         case .neg: for i in 0..<n { y[i] = -x[i] }
         case .sqrt: for i in 0..<n { y[i] = x[i].squareRoot() }

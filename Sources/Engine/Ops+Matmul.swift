@@ -61,31 +61,33 @@ extension Graph {
         let A = nodes[aid].value, B = nodes[bid].value
         let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
         let (m, n, k) = (s.m, s.n, s.k)
-        if let dA = grad(aid) {
+        if let (dA, overwriteA) = gradForWrite(aid) {
             batchedGemm(self, batch: s.batch, m: s.transA ? k : m, n: s.transA ? m : k, k: n) { i, scratch, par in
                 let a = dA + i * m * k, b = B + (s.bShared ? 0 : i * k * n), c = dC + i * m * n
                 if !s.transA {
                     // dA[m,k] += dC[m,n] · op(B)ᵀ[n,k]
                     Kernels.gemm(m: m, n: k, k: n, a: c, lda: n, transA: false, b: b, ldb: ldb, transB: !s.transB,
-                                 c: a, ldc: k, accumulate: true, scratch: scratch, parallel: par)
+                                 c: a, ldc: k, accumulate: !overwriteA, scratch: scratch, parallel: par)
                 } else {
                     // A is stored [k,m]: dA[k,m] += op(B)[k,n] · dCᵀ[n,m]
                     Kernels.gemm(m: k, n: m, k: n, a: b, lda: ldb, transA: s.transB, b: c, ldb: n, transB: true,
-                                 c: a, ldc: m, accumulate: true, scratch: scratch, parallel: par)
+                                 c: a, ldc: m, accumulate: !overwriteA, scratch: scratch, parallel: par)
                 }
             }
         }
-        if let dB = grad(bid) {
+        if let (dB, overwriteB) = gradForWrite(bid) {
+            // a shared B sums every batch entry into one dB: the first product stores, the rest add
             let gemmB: (Int, UnsafeMutablePointer<Float>, Bool) -> Void = { i, scratch, par in
+                let accumulate = !overwriteB || (s.bShared && i > 0)
                 let a = A + i * m * k, b = dB + (s.bShared ? 0 : i * k * n), c = dC + i * m * n
                 if !s.transB {
                     // dB[k,n] += op(A)ᵀ[k,m] · dC[m,n]
                     Kernels.gemm(m: k, n: n, k: m, a: a, lda: lda, transA: !s.transA, b: c, ldb: n, transB: false,
-                                 c: b, ldc: n, accumulate: true, scratch: scratch, parallel: par)
+                                 c: b, ldc: n, accumulate: accumulate, scratch: scratch, parallel: par)
                 } else {
                     // B is stored [n,k]: dB[n,k] += dCᵀ[n,m] · op(A)[m,k]
                     Kernels.gemm(m: n, n: k, k: m, a: c, lda: n, transA: true, b: a, ldb: lda, transB: s.transA,
-                                 c: b, ldc: k, accumulate: true, scratch: scratch, parallel: par)
+                                 c: b, ldc: k, accumulate: accumulate, scratch: scratch, parallel: par)
                 }
             }
             if s.bShared {

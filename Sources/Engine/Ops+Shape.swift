@@ -108,7 +108,7 @@ public func concat(_ parts: [Tensor], axis: Int) -> Tensor {
 @inline(__always)
 func permuteVisit(_ shape: Shape, _ p: SIMD4<Int32>, _ body: (Int, Int) -> Void) {
     let d = shape.padded4, st = shape.strides
-    let dims = [d.0, d.1, d.2, d.3], strides = [st.0, st.1, st.2, st.3]
+    let dims = SIMD4<Int>(d.0, d.1, d.2, d.3), strides = SIMD4<Int>(st.0, st.1, st.2, st.3)   // no heap arrays
     let od = (dims[Int(p[0])], dims[Int(p[1])], dims[Int(p[2])], dims[Int(p[3])])
     let os = (strides[Int(p[0])], strides[Int(p[1])], strides[Int(p[2])], strides[Int(p[3])])
     var o = 0
@@ -124,13 +124,14 @@ func permuteVisit(_ shape: Shape, _ p: SIMD4<Int32>, _ body: (Int, Int) -> Void)
 
 extension Graph {
     func backwardReshape(_ x: Int, _ g: UnsafeMutablePointer<Float>, count: Int) {
-        guard let gx = grad(x) else { return }
-        for i in 0..<count { gx[i] += g[i] }
+        guard let (gx, overwrite) = gradForWrite(x) else { return }
+        if overwrite { gx.update(from: g, count: count) } else { addInto(gx, g, count) }
     }
 
     func backwardPermute(_ x: Int, _ p: SIMD4<Int32>, _ g: UnsafeMutablePointer<Float>) {
-        guard let gx = grad(x) else { return }
-        permuteVisit(nodes[x].shape, p) { o, i in gx[i] += g[o] }
+        guard let (gx, overwrite) = gradForWrite(x) else { return }
+        if overwrite { permuteVisit(nodes[x].shape, p) { o, i in gx[i] = g[o] } }
+        else { permuteVisit(nodes[x].shape, p) { o, i in gx[i] += g[o] } }
     }
 
     func backwardSlice(_ x: Int, axis: Int, start: Int, out: Int, _ g: UnsafeMutablePointer<Float>) {

@@ -6,10 +6,15 @@
 public enum VectorMath {
     public typealias V = SIMD16<Float>
 
-    @inline(__always)
+    @_transparent   // always inlined (see `map`)
     public static func exp(_ x: V) -> V {
-        let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
-        let n = (clamped * 1.44269504088896341).rounded(.toNearestOrEven)
+        // Only lane-wise arithmetic, compares, selects and bit casts: the generic SIMD `clamped`, `rounded` and
+        // Float→Int32 conversions are not specialised by the compiler and cost more than the whole polynomial.
+        var clamped = x.replacing(with: -87.3, where: x .< -87.3)
+        clamped.replace(with: 88.7, where: clamped .> 88.7)
+        // round to nearest even by the 1.5·2²³ shifter: t's low mantissa bits hold n (|n| ≤ 128 ≪ 2²²)
+        let t = clamped * 1.44269504088896341 + 12582912
+        let n = t - 12582912
         var r = clamped - n * 0.693359375          // ln 2, high part
         r = r - n * -2.12194440e-4                  // ln 2, low part
         var p = V(repeating: 1.9875691500e-4)
@@ -19,11 +24,11 @@ public enum VectorMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let y = p * r * r + r + 1
-        let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23  // 2^n
+        let bits = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23  // 2^n
         return y * unsafeBitCast(bits, to: V.self)
     }
 
-    @inline(__always)
+    @_transparent   // always inlined (see `map`)
     public static func erf(_ x: V) -> V {
         let a = x.replacing(with: -x, where: x .< 0)                      // |x|
         let t = 1 / (1 + 0.3275911 * a)
@@ -37,29 +42,53 @@ public enum VectorMath {
     }
 
     /// GELU (erf form) and its derivative Φ(x) + x·φ(x).
-    @inline(__always)
+    @_transparent   // always inlined (see `map`)
     public static func gelu(_ x: V) -> V { 0.5 * x * (1 + erf(x * 0.70710678118654752)) }
 
-    @inline(__always)
+    @_transparent   // always inlined (see `map`)
     public static func geluDerivative(_ x: V) -> V {
         0.5 * (1 + erf(x * 0.70710678118654752)) + x * exp(-0.5 * x * x) * 0.39894228040143268
     }
 
     /// Applies a 16-lane function to n floats: full vectors, then the tail padded through one vector, so every
-    /// element goes through the same arithmetic (results do not depend on where a chunk starts).
+    /// element goes through the same arithmetic (results do not depend on where a chunk starts). The function is a
+    /// type, not a closure, so that it is specialised and inlined into the loop: called through a function value,
+    /// a SIMD16 function is compiled to 128-bit pieces and runs several times slower.
     @inline(__always)
+    public static func map<F: LaneFunction>(_: F.Type, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 16 <= n {
+            store(y + i, F.apply(load(x + i)))
+            i += 16
+        }
+        if i < n { storePartial(y + i, F.apply(loadPartial(x + i, n - i)), n - i) }
+    }
+
+    /// Closure form of `map` (for tests and cold paths; see `map(_:_:_:_:)` for why hot loops avoid it).
     public static func map(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, _ f: (V) -> V) {
         var i = 0
         while i + 16 <= n {
-            UnsafeMutableRawPointer(y + i).storeBytes(of: f(UnsafeRawPointer(x + i).loadUnaligned(as: V.self)), as: V.self)
+            store(y + i, f(load(x + i)))
             i += 16
         }
-        if i < n {
-            var v = V()
-            for j in 0..<(n - i) { v[j] = x[i + j] }
-            let r = f(v)
-            for j in 0..<(n - i) { y[i + j] = r[j] }
-        }
+        if i < n { storePartial(y + i, f(loadPartial(x + i, n - i)), n - i) }
+    }
+
+    @inline(__always) public static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) public static func load(_ p: UnsafeMutablePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) public static func store(_ p: UnsafeMutablePointer<Float>, _ v: V) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+    /// The first `count` (< 16) floats at p, zero-padded to 16 lanes.
+    @inline(__always) public static func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> V {
+        var v = V()
+        withUnsafeMutableBytes(of: &v) { $0.baseAddress!.copyMemory(from: p, byteCount: count * 4) }
+        return v
+    }
+    @inline(__always) public static func loadPartial(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> V { loadPartial(UnsafePointer(p), count) }
+    /// Stores the first `count` (< 16) lanes of v at p.
+    @inline(__always) public static func storePartial(_ p: UnsafeMutablePointer<Float>, _ v: V, _ count: Int) {
+        withUnsafeBytes(of: v) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: count * 4) }
     }
 
     /// Runs `body(range)` over 0..<n in chunks of 4,096 (a multiple of 16), in parallel when n is large.
@@ -67,4 +96,12 @@ public enum VectorMath {
     public static func chunked(_ n: Int, _ body: (Range<Int>) -> Void) {
         Parallel.forRange(n, grain: 4096, minWork: 1 << 15, body)
     }
+}
+
+/// A 16-lane elementwise function, as a type so that generic kernels specialise and inline it.
+public protocol LaneFunction { static func apply(_ x: VectorMath.V) -> VectorMath.V }
+
+extension VectorMath {
+    public enum Exp: LaneFunction { @inline(__always) public static func apply(_ x: V) -> V { VectorMath.exp(x) } }
+    public enum Gelu: LaneFunction { @inline(__always) public static func apply(_ x: V) -> V { VectorMath.gelu(x) } }
 }

@@ -43,6 +43,21 @@ func input(_ dims: [Int], _ seed: Int, scale: Float = 1, awayFrom kinks: [Float]
         }
     }
 
+    @Test(arguments: [BinaryKind.add, .sub, .mul, .div])
+    func sameTensorOnBothSidesAndReuse(kind: BinaryKind) {
+        // x ∘ x (one gradient buffer gets both sides), and x used by two ops (the first stores, the second adds)
+        let x = (input([3, 4], 8).values.map { $0 >= 0 ? $0 + 0.5 : $0 - 0.5 }, Shape(3, 4))
+        expectGradients("\(kind) x∘x", [x]) { binary(kind, $0[0], $0[0]) }
+        let y = (input([3, 4], 9).values.map { $0 >= 0 ? $0 + 0.5 : $0 - 0.5 }, Shape(3, 4))   // away from 0 (div)
+        expectGradients("\(kind) reuse", [x, y]) { binary(kind, binary(kind, $0[0], $0[1]), $0[0].relu() + $0[0].gelu() + 2) }   // denominator ≥ 1.8
+    }
+
+    @Test func biasOverManyRowBlocks() {
+        // the bias gradient sums rows in blocks of 64: 150 rows span three blocks
+        expectGradients("bias", [input([150, 5], 10), input([5], 11)], step: 5e-3) { $0[0] + $0[1] }
+        expectGradients("bias sub", [input([150, 5], 10), input([5], 11)], step: 5e-3) { $0[0] - $0[1] }
+    }
+
     @Test func unaryOps() {
         let x = input([3, 5], 3)
         let positive = (x.values.map { Swift.abs($0) + 0.3 }, x.shape)

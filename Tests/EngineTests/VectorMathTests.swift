@@ -20,6 +20,24 @@ import Foundation
         #expect(apply([-200, 0, 200], VectorMath.exp)[0] < 1e-37 && apply([0], VectorMath.exp)[0] == 1)
     }
 
+    @Test func expMatchesTheScalarTwinBitForBit() {
+        // the same Cephes formula one lane at a time, with libm rounding: the shifter trick must give identical bits
+        func twin(_ x: Float) -> Float {
+            let c = Swift.min(Swift.max(x, -87.3), 88.7)
+            let n = (c * 1.44269504088896341).rounded(.toNearestOrEven)
+            var r = c - n * 0.693359375
+            r = r - n * -2.12194440e-4
+            var p: Float = 1.9875691500e-4
+            p = p * r + 1.3981999507e-3; p = p * r + 8.3334519073e-3; p = p * r + 4.1665795894e-2
+            p = p * r + 1.6666665459e-1; p = p * r + 5.0000001201e-1
+            return (p * r * r + r + 1) * Float(bitPattern: UInt32(Int32(n) + 127) << 23)
+        }
+        let xs = sweep(-100, 100) + [-87.3, 88.7, 0.5 / 1.44269504088896341, 1.5 / 1.44269504088896341, -0.5 / 1.44269504088896341]
+        let ys = apply(xs, VectorMath.exp)
+        let mismatches = zip(xs, ys).filter { twin($0.0).bitPattern != $0.1.bitPattern }
+        #expect(mismatches.isEmpty, "first mismatches \(mismatches.prefix(3))")
+    }
+
     @Test func erfAndGeluAbsoluteError() {
         let xs = sweep(-9, 9)
         let erf = apply(xs, VectorMath.erf), gelu = apply(xs, VectorMath.gelu), dgelu = apply(xs, VectorMath.geluDerivative)
