@@ -2,20 +2,42 @@ import Foundation
 
 // Softmax, log-softmax and cross-entropy over the last axis, all max-shifted for numerical stability.
 
-/// Writes softmax(x) of each row of `x` ([rows, n]) into `p`; returns nothing. Empty rows are skipped.
+/// Writes softmax(x) of each row of `x` ([rows, n]) into `p` (and log Σ exp into `logSumExp`). Rows run in fixed
+/// chunks on the pool; within a row the exponentials are the vectorised `VectorMath.exp`, 16 lanes at a time.
 @inline(__always)
 func softmaxRows(_ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, rows: Int, n: Int,
                  logSumExp: UnsafeMutablePointer<Float>? = nil) {
-    for r in 0..<rows {
-        let xr = x + r * n, pr = p + r * n
-        var m = -Float.infinity
-        for j in 0..<n { m = Swift.max(m, xr[j]) }
-        var s: Float = 0
-        for j in 0..<n { let e = Foundation.exp(xr[j] - m); pr[j] = e; s += e }
-        let inv = 1 / s
-        for j in 0..<n { pr[j] *= inv }
-        logSumExp?[r] = m + Foundation.log(s)
+    guard n > 0 else { return }
+    Parallel.forRange(rows, grain: Swift.max(1, 2048 / n), costPerItem: 8 * n, minWork: 1 << 15) { rs in
+        for r in rs {
+            let xr = x + r * n, pr = p + r * n
+            var m = -Float.infinity
+            for j in 0..<n { m = Swift.max(m, xr[j]) }
+            let s = expShiftedRow(xr, pr, n, shift: m)
+            let inv = 1 / s
+            for j in 0..<n { pr[j] *= inv }
+            logSumExp?[r] = m + Foundation.log(s)
+        }
     }
+}
+
+/// p[j] = exp(x[j] − shift) for j in 0..<n; returns Σ p[j] (lane partial sums, then the lanes in order).
+@inline(__always)
+func expShiftedRow(_ x: UnsafePointer<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int, shift: Float) -> Float {
+    var acc = VectorMath.V()
+    var j = 0
+    while j + 16 <= n {
+        let e = VectorMath.exp(VectorMath.load(x + j) - shift)
+        VectorMath.store(p + j, e); acc += e
+        j += 16
+    }
+    if j < n {
+        let k = n - j
+        var e = VectorMath.exp(VectorMath.loadPartial(x + j, k) - shift)
+        for lane in k..<16 { e[lane] = 0 }
+        VectorMath.storePartial(p + j, e, k); acc += e
+    }
+    return acc.sum()
 }
 
 extension Tensor {
@@ -30,14 +52,15 @@ extension Tensor {
     public func logSoftmax() -> Tensor {
         let out = graph.node(shape, .logSoftmax(id), needsGrad: graph.needsGrad(self))
         let n = shape.last, x = value, y = out.value
-        for r in 0..<shape.rows {
-            let xr = x + r * n, yr = y + r * n
-            var m = -Float.infinity
-            for j in 0..<n { m = Swift.max(m, xr[j]) }
-            var s: Float = 0
-            for j in 0..<n { s += Foundation.exp(xr[j] - m) }
-            let lse = m + Foundation.log(s)
-            for j in 0..<n { yr[j] = xr[j] - lse }
+        guard n > 0 else { return out }
+        Parallel.forRange(shape.rows, grain: Swift.max(1, 2048 / n), costPerItem: 8 * n, minWork: 1 << 15) { rs in
+            for r in rs {
+                let xr = x + r * n, yr = y + r * n
+                var m = -Float.infinity
+                for j in 0..<n { m = Swift.max(m, xr[j]) }
+                let lse = m + Foundation.log(expShiftedRow(xr, yr, n, shift: m))   // yr as scratch, then overwritten
+                for j in 0..<n { yr[j] = xr[j] - lse }
+            }
         }
         return out
     }
@@ -103,12 +126,19 @@ extension Graph {
     }
 
     func backwardCrossEntropy(_ x: Int, _ targets: IndexBuffer, _ probs: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>) {
-        guard let gx = grad(x) else { return }
+        guard let (gx, overwrite) = gradForWrite(x) else { return }
         let n = nodes[x].shape.last
-        for r in 0..<targets.count where targets[r] >= 0 {
-            let go = g[r]
-            for j in 0..<n { gx[r * n + j] += go * probs[r * n + j] }
-            gx[r * n + targets[r]] -= go
+        Parallel.forRange(targets.count, grain: Swift.max(1, 4096 / Swift.max(1, n)), costPerItem: 2 * n, minWork: 1 << 15) { rs in
+            for r in rs {
+                let gr = gx + r * n, pr = probs + r * n
+                guard targets[r] >= 0 else {
+                    if overwrite { for j in 0..<n { gr[j] = 0 } }
+                    continue
+                }
+                let go = g[r]
+                if overwrite { for j in 0..<n { gr[j] = go * pr[j] } } else { for j in 0..<n { gr[j] += go * pr[j] } }
+                gr[targets[r]] -= go
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 /// Vectorised elementary functions for the elementwise kernels, 16 lanes at a time, each with a scalar twin (the
 /// same formula on one lane) and tests against Foundation's libm.
 ///
-/// exp: Cephes' expf (range reduction by ln 2 in two parts, degree-6 polynomial; relative error ≈ 2 ulp).
+/// exp: Cephes' expf (range reduction by ln 2 in two parts, degree-6 polynomial; relative error ≈ 2 ulp); results
+/// that would be subnormal (x < −87.3) are 0.
 /// erf: Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below Float32 resolution near 1).
 public enum VectorMath {
     public typealias V = SIMD16<Float>
@@ -25,7 +26,8 @@ public enum VectorMath {
         p = p * r + 5.0000001201e-1
         let y = p * r * r + r + 1
         let bits = (unsafeBitCast(t, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23  // 2^n
-        return y * unsafeBitCast(bits, to: V.self)
+        // below −87.3 the result would be subnormal: flush to 0 (so exp(−∞), a masked logit, is exactly 0)
+        return (y * unsafeBitCast(bits, to: V.self)).replacing(with: 0, where: x .< -87.3)
     }
 
     @_transparent   // always inlined (see `map`)

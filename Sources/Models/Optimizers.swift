@@ -77,10 +77,16 @@ public final class AdamW: Optimizer {
         let stepSize = lr / c1, invSqrtC2 = 1 / c2.squareRoot()
         let decay = 1 - lr * weightDecay
         let p = store.values, g = store.grads
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
         m.withUnsafeMutableBufferPointer { mb in
             v.withUnsafeMutableBufferPointer { vb in
-                AdamW.update(p, g, mb.baseAddress!, vb.baseAddress!, count: n, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                             stepSize: stepSize, invSqrtC2: invSqrtC2, decay: decay)
+                let m = mb.baseAddress!, v = vb.baseAddress!
+                // fixed chunks of 16,384 (a multiple of 16): each element takes the same path at any thread count
+                Parallel.forRange(n, grain: 16_384, costPerItem: 4, minWork: 1 << 17) { r in
+                    let o = r.lowerBound
+                    AdamW.update(p + o, g + o, m + o, v + o, count: r.count, beta1: b1, beta2: b2, epsilon: eps,
+                                 stepSize: stepSize, invSqrtC2: invSqrtC2, decay: decay)
+                }
             }
         }
     }

@@ -70,7 +70,10 @@ public final class ParameterStore {
         graph.bind(value: values + p.offset, grad: grads + p.offset, p.shape)
     }
 
-    public func zeroGradients() { grads.initialize(repeating: 0, count: count) }
+    public func zeroGradients() {
+        let g = grads
+        Parallel.forRange(count, grain: 65_536, minWork: 1 << 18) { r in (g + r.lowerBound).initialize(repeating: 0, count: r.count) }
+    }
 
     /// A copy of one parameter's values.
     public func values(of p: Parameter) -> [Float] { Array(UnsafeBufferPointer(start: values + p.offset, count: p.count)) }

@@ -162,6 +162,10 @@ func input(_ dims: [Int], _ seed: Int, scale: Float = 1, awayFrom kinks: [Float]
         expectGradients("layerNorm", [input([2, 3, 6], 1, scale: 2), input([6], 2), input([6], 3)]) {
             $0[0].layerNorm(gamma: $0[1], beta: $0[2])
         }
+        // 140 rows span three 64-row blocks of the dγ/dβ reduction; the input is used twice (stored, then added)
+        expectGradients("layerNorm blocks", [input([140, 4], 4, scale: 2), input([4], 5), input([4], 6)], step: 5e-3) {
+            $0[0].layerNorm(gamma: $0[1], beta: $0[2]) + $0[0]
+        }
     }
 
     @Test func attention() {
