@@ -101,7 +101,7 @@ public enum Kernels {
             }
         }
         if goParallel {
-            Parallel.forEach(chunks: chunks) { chunk, worker in run(chunk, worker) }
+            Parallel.forEach(chunks: chunks, maxWorkers: workers) { chunk, worker in run(chunk, worker) }
         } else {
             for chunk in 0..<chunks { run(chunk, 0) }
         }

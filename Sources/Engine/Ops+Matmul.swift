@@ -47,7 +47,7 @@ func batchedGemm(_ g: Graph, batch: Int, m: Int, n: Int, k: Int,
     if batch > 1 && small && batch * m * n * k >= Kernels.parallelThreshold {
         let workers = Swift.max(1, Swift.min(Parallel.threads, batch))
         let scratch = g.arena.allocate(Float.self, count: workers * Kernels.gemmScratchPerWorker)
-        Parallel.forEach(chunks: batch) { i, w in
+        Parallel.forEach(chunks: batch, maxWorkers: workers) { i, w in
             body(i, scratch + Swift.min(w, workers - 1) * Kernels.gemmScratchPerWorker, false)
         }
     } else {

@@ -33,9 +33,11 @@ public enum Parallel {
 
     /// Like `forEach(chunks:_:)`, also passing the worker index (0..<workers(for: chunks)) for per-worker scratch.
     /// Two chunks never run at the same time with the same worker index.
-    public static func forEach(chunks: Int, _ body: (_ chunk: Int, _ worker: Int) -> Void) {
+    /// `maxWorkers` caps the worker indices (pass the count the caller sized its scratch for: `threads` may change
+    /// between sizing and the call).
+    public static func forEach(chunks: Int, maxWorkers: Int = .max, _ body: (_ chunk: Int, _ worker: Int) -> Void) {
         guard chunks > 0 else { return }
-        let t = workers(for: chunks)
+        let t = Swift.min(maxWorkers, workers(for: chunks))
         if t <= 1 || !Pool.shared.hasIdleWorker(wanted: t - 1) {
             for c in 0..<chunks { body(c, 0) }
             return
