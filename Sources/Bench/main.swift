@@ -155,3 +155,18 @@ if only == "gemm_shapes" {
         }
     }
 }
+
+// Diagnostic (--only adam_step): one AdamW step over N parameters, one thread (memory-bound beyond the L2 cache).
+if only == "adam_step" {
+    for n in [50_000, 208_000, 1_000_000] {
+        let store = ParameterStore()
+        store.add("w", Shape(n), .normal(std: 0.1), rng: &rng)
+        for i in 0..<n { store.grads[i] = Float(i % 7) * 1e-3 }
+        let opt = AdamW()
+        let saved = Parallel.threads
+        Parallel.threads = 1
+        let dt = timeit(500) { opt.step(store, learningRate: 1e-3) }
+        Parallel.threads = saved
+        report("adam_step n=\(n)", "µs", dt * 1e6, String(format: "(%.1f GB/s over 7 streams)", Double(7 * 4 * n) / dt / 1e9))
+    }
+}

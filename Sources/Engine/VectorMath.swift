@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Vectorised elementary functions for the elementwise kernels, 16 lanes at a time, each with a scalar twin (the
 /// same formula on one lane) and tests against Foundation's libm.
 ///
@@ -6,6 +10,19 @@
 /// erf: Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7, below Float32 resolution near 1).
 public enum VectorMath {
     public typealias V = SIMD16<Float>
+
+    /// √x per lane, correctly rounded (IEEE sqrt). `SIMD16.squareRoot()` is compiled on Linux to 16 scalar libm
+    /// calls (errno semantics); SSE's sqrtps on the four quarters is merged by LLVM into one AVX-512 vsqrtps.
+    @_transparent
+    public static func sqrt(_ x: V) -> V {
+        #if arch(x86_64)
+        let a = _mm_sqrt_ps(x.lowHalf.lowHalf), b = _mm_sqrt_ps(x.lowHalf.highHalf)
+        let c = _mm_sqrt_ps(x.highHalf.lowHalf), d = _mm_sqrt_ps(x.highHalf.highHalf)
+        return V(lowHalf: SIMD8(lowHalf: a, highHalf: b), highHalf: SIMD8(lowHalf: c, highHalf: d))
+        #else
+        return x.squareRoot()
+        #endif
+    }
 
     @_transparent   // always inlined (see `map`)
     public static func exp(_ x: V) -> V {

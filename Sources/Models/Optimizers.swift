@@ -108,7 +108,7 @@ public final class AdamW: Optimizer {
             // x86 arithmetic is ~100× slower: flush them to zero (their effect on p is < 1e-30 anyway)
             mi.replace(with: 0, where: (mi .< 1e-30) .& (mi .> -1e-30))
             vi.replace(with: 0, where: vi .< 1e-30)
-            let pi = load(p + i) * decay - stepSize * mi / (vi.squareRoot() * invSqrtC2 + epsilon)
+            let pi = load(p + i) * decay - stepSize * mi / (VectorMath.sqrt(vi) * invSqrtC2 + epsilon)
             store(m + i, mi); store(v + i, vi); store(p + i, pi)
             i += 16
         }

@@ -40,6 +40,13 @@ import Foundation
         #expect(mismatches.isEmpty, "first mismatches \(mismatches.prefix(3))")
     }
 
+    @Test func sqrtIsCorrectlyRounded() {
+        let xs = sweep(0, 1000) + [0, 1e-30, 1e-45, .infinity, 4, 2]
+        let ys = apply(xs, VectorMath.sqrt)
+        #expect(zip(xs, ys).allSatisfy { $0.0.squareRoot().bitPattern == $0.1.bitPattern })
+        #expect(apply([-1], VectorMath.sqrt)[0].isNaN)
+    }
+
     @Test func erfAndGeluAbsoluteError() {
         let xs = sweep(-9, 9)
         let erf = apply(xs, VectorMath.erf), gelu = apply(xs, VectorMath.gelu), dgelu = apply(xs, VectorMath.geluDerivative)
