@@ -45,7 +45,7 @@ func timeit(_ n: Int, _ body: () -> Void) -> Double {
 if csv { print("workload,unit,value") }
 func report(_ workload: String, _ unit: String, _ value: Double, _ extra: String = "") {
     if csv { print("\(workload),\(unit),\(String(format: "%.1f", value))") }
-    else { print(workload.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %12.0f ", value) + unit + "  " + extra) }
+    else { print(workload.padding(toLength: Swift.max(26, workload.count + 1), withPad: " ", startingAt: 0) + String(format: " %12.0f ", value) + unit + "  " + extra) }
 }
 func wanted(_ name: String) -> Bool { only == nil || name.hasPrefix(only!) }
 
@@ -142,6 +142,8 @@ if only == "gemm_shapes" {
         ("dX 128x256·256x256 (Bᵀ)", 128, 256, 256, false, true), ("dX 128x10·10x256 (Bᵀ)", 128, 256, 10, false, true),
         ("fwd 64x145·145x512", 64, 512, 145, false, false), ("dW 145x64·64x512 (Aᵀ)", 145, 512, 64, true, false),
         ("dX 64x512·512x256 (Bᵀ)", 64, 256, 512, false, true),
+        ("d128 qkv 2016x128·128x384", 2016, 384, 128, false, false), ("d128 mlp2 2016x512·512x128", 2016, 128, 512, false, false),
+        ("d128 dW 128x2016·2016x384 (Aᵀ)", 128, 384, 2016, true, false), ("d128 dX 2016x384·384x128 (Bᵀ)", 2016, 128, 384, false, true),
     ]
     for (label, m, n, k, ta, tb) in shapes {
         let a = (0..<(m * k)).map { _ in rng.normal() }, bm = (0..<(k * n)).map { _ in rng.normal() }
