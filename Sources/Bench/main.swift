@@ -172,3 +172,41 @@ if only == "adam_step" {
         report("adam_step n=\(n)", "µs", dt * 1e6, String(format: "(%.1f GB/s over 7 streams)", Double(7 * 4 * n) / dt / 1e9))
     }
 }
+
+// Memory (--only memory): resident set and the graph arena over 1,000 training steps of the mlp_train and
+// transformer_d64_train workloads. After warm-up neither grows: every step reuses the same buffers.
+func residentKB() -> (current: Int, peak: Int) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    func field(_ name: String) -> Int {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return (field("VmRSS:"), field("VmHWM:"))
+}
+if only == "memory" {
+    let store = ParameterStore()
+    let mlp = MLP(store, "mlp", sizes: [784, 256, 256, 10], activation: .relu, rng: &rng)
+    let x = (0..<(128 * 784)).map { _ in rng.normal() }, y = (0..<128).map { _ in Int32(rng.int(10)) }
+    let model = Transformer(TransformerConfig(vocabularySize: 48, contextLength: 64, modelWidth: 64, layers: 2, heads: 4), rng: &rng)
+    let idx = (0..<(32 * 64)).map { _ in Int32(rng.int(48)) }
+    let inputs = (0..<32).flatMap { idx[($0 * 64)..<($0 * 64 + 63)] }, targets = (0..<32).flatMap { idx[($0 * 64 + 1)..<($0 * 64 + 64)] }
+    for workload in ["mlp_train", "transformer_d64_train"] {
+        let opt = AdamW(), g = Graph()
+        for step in 1...1000 {
+            g.reset()
+            if workload == "mlp_train" {
+                store.zeroGradients()
+                g.backward(mlp(g.constant(x, Shape(128, 784))).crossEntropy(targets: g.indices(y)).mean())
+                opt.step(store, learningRate: 1e-3)
+            } else {
+                model.parameters.zeroGradients()
+                g.backward(model.logits(inputs, batch: 32, graph: g).crossEntropy(targets: g.indices(targets)).mean())
+                opt.step(model.parameters, learningRate: 1e-3)
+            }
+            if [10, 100, 500, 1000].contains(step) {
+                let kb = residentKB()
+                print("\(workload) step \(step): RSS \(kb.current) kB, peak RSS \(kb.peak) kB, arena \(g.arena.capacity / 1024) kB reserved, \(g.arena.bytesInUse / 1024) kB used")
+            }
+        }
+    }
+}
