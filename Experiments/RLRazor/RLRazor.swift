@@ -11,7 +11,7 @@ public enum RLRazor: Experiment {
     public static let name = "rl-razor"
     public static let claim = "At matched new-task accuracy, on-policy RL forgets the prior task far less than SFT, and forgetting is predicted by the forward KL from the base policy measured on the new task."
     public static let paper = "Shenfeld, Pari & Agrawal, \"RL's Razor: Why Online Reinforcement Learning Forgets Less\" (MIT, 2025)"
-    public static let defaultRuntime = "~2.5 min"
+    public static let defaultRuntime = "~2 min"
     public static let defaultSeeds = 5
 
     public struct Config: ExperimentConfig {
