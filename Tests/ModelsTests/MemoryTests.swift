@@ -49,3 +49,31 @@ import Testing
         }
     }
 }
+
+/// Ops that store their first gradient contribution (instead of zeroing then adding) must write every element: a
+/// graph whose arena is full of NaN from an earlier step gives exactly the same gradients as a fresh one.
+@Suite struct GradientsDoNotReadStaleMemory {
+    @Test(arguments: [PositionEncoding.learned, .rotary])
+    func poisonedArenaGivesTheSameGradients(positions: PositionEncoding) {
+        var rng = RandomStream(seed: 5)
+        let model = Transformer(TransformerConfig(vocabularySize: 12, contextLength: 10, modelWidth: 24, layers: 2, heads: 2,
+                                                  positionEncoding: positions), rng: &rng)
+        let tokens = (0..<(3 * 9)).map { _ in Int32(rng.int(12)) }
+        let targets = (0..<(3 * 9)).map { i in i % 9 < 2 ? Int32(-1) : Int32(rng.int(12)) }   // some ignored rows
+        func gradients(_ g: Graph) -> [Float] {
+            model.parameters.zeroGradients()
+            // left padding: the first rows of batch entries 1 and 2 see no key (a query with nothing to attend to)
+            let logits = model.logits(tokens, batch: 3, graph: g, padding: [0, 2, 5])
+            g.backward(logits.crossEntropy(targets: g.indices(targets)).mean())
+            return Array(UnsafeBufferPointer(start: model.parameters.grads, count: model.parameters.count))
+        }
+        let fresh = gradients(Graph())
+        let poisoned = Graph()
+        let junk = poisoned.arena.allocate(Float.self, count: 1 << 20)
+        junk.initialize(repeating: .nan, count: 1 << 20)
+        poisoned.reset()
+        let again = gradients(poisoned)
+        #expect(fresh.allSatisfy { $0.isFinite })
+        #expect(zip(fresh, again).allSatisfy { $0.0.bitPattern == $0.1.bitPattern }, "gradients differ after reusing a NaN-filled arena")
+    }
+}
