@@ -32,9 +32,10 @@ public enum Kernels {
 
     /// Scratch floats `gemm` needs for this shape (at most `gemmScratchPerWorker` × threads).
     public static func gemmScratchCount(m: Int, n: Int, k: Int) -> Int {
-        let chunks = ((n + NR - 1) / NR) * ((m + MC - 1) / MC)
+        let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
         let parallel = m * n * k >= parallelThreshold
-        return (parallel ? Swift.max(1, Swift.min(Parallel.threads, chunks)) : 1) * gemmScratchPerWorker
+        let workers = parallel ? Swift.max(1, Swift.min(Parallel.threads, panels * rowBlocks)) : 1
+        return workers * gemmScratchPerWorker + (parallel && rowBlocks >= 2 ? panels * NR * k : 0)
     }
 
     /// Fast GEMM. `scratch` must hold `gemmScratchCount(m:n:k:)` floats; when nil the kernel allocates its own.
@@ -53,35 +54,47 @@ public enum Kernels {
         let chunks = panels * rowBlocks
         let goParallel = parallel && m * n * k >= parallelThreshold
         let workers = goParallel ? Swift.max(1, Swift.min(Parallel.threads, chunks)) : 1
+        // Several row blocks would each pack the same panels of op(B): pack all of op(B) once instead, panel by panel
+        // as [k][32] (a copy: the arithmetic, and so the result, is the same either way).
+        let prepack = goParallel && rowBlocks >= 2
         var owned: UnsafeMutablePointer<Float>? = nil
         let buf: UnsafeMutablePointer<Float>
         if let scratch { buf = scratch } else {
-            owned = .allocate(capacity: workers * gemmScratchPerWorker); buf = owned!
+            owned = .allocate(capacity: workers * gemmScratchPerWorker + (prepack ? panels * NR * k : 0)); buf = owned!
         }
         defer { owned?.deallocate() }
         // op(A)[i, p] = a[i * ars + p * aks]; op(B)[p, j] = b[p * brs + j * bcs]
         let ars = transA ? 1 : lda, aks = transA ? lda : 1
         let brs = transB ? 1 : ldb, bcs = transB ? ldb : 1
+        /// Packs op(B)[k0..<k0+kb, j0..<j0+32] as [kb][32] at dst, zero beyond n.
+        let pack: (Int, Int, Int, UnsafeMutablePointer<Float>) -> Void = { j0, k0, kb, dst in
+            let nb = Swift.min(NR, n - j0)
+            for p in 0..<kb {
+                let d = dst + p * NR
+                let src = b + (k0 + p) * brs + j0 * bcs
+                if bcs == 1 {
+                    for j in 0..<nb { d[j] = src[j] }
+                } else {
+                    for j in 0..<nb { d[j] = src[j * bcs] }
+                }
+                for j in nb..<NR { d[j] = 0 }
+            }
+        }
+        let packedAll = buf + workers * gemmScratchPerWorker
+        if prepack {
+            Parallel.forEach(chunks: panels, maxWorkers: workers) { panel, _ in pack(panel * NR, 0, k, packedAll + panel * NR * k) }
+        }
         let run: (Int, Int) -> Void = { chunk, worker in
             let panel = chunk % panels, rowBlock = chunk / panels
             let j0 = panel * NR, nb = Swift.min(NR, n - j0)
             let r0 = rowBlock * MC, r1 = Swift.min(m, r0 + MC)
-            let packedB = buf + Swift.min(worker, workers - 1) * gemmScratchPerWorker
-            let aTile = packedB + KC * NR
+            let own = buf + Swift.min(worker, workers - 1) * gemmScratchPerWorker
+            let aTile = own + KC * NR
             var k0 = 0
             while k0 < k {
                 let kb = Swift.min(KC, k - k0)
-                // pack op(B)[k0..<k0+kb, j0..<j0+NR] as [kb][32], zero beyond n
-                for p in 0..<kb {
-                    let dst = packedB + p * NR
-                    let src = b + (k0 + p) * brs + j0 * bcs
-                    if bcs == 1 {
-                        for j in 0..<nb { dst[j] = src[j] }
-                    } else {
-                        for j in 0..<nb { dst[j] = src[j * bcs] }
-                    }
-                    for j in nb..<NR { dst[j] = 0 }
-                }
+                let packedB: UnsafeMutablePointer<Float>
+                if prepack { packedB = packedAll + panel * NR * k + k0 * NR } else { packedB = own; pack(j0, k0, kb, own) }
                 let load = accumulate || k0 > 0
                 var r = r0
                 while r < r1 {
