@@ -4,6 +4,8 @@
     var batch: Int, m: Int, n: Int, k: Int
     /// B is one matrix shared by every batch entry (a Linear layer's weight).
     var bShared: Bool
+    /// Node id of a bias [N] added to every output row (a fused Linear layer), or -1.
+    var bias: Int = -1
 }
 
 /// Batched matrix product: op(a) · op(b) over the last two axes.
@@ -11,6 +13,16 @@
 /// a: [..., M, K] ([..., K, M] when `transposeA`); b: [K, N] shared by every batch entry, or [..., K, N] with the same
 /// leading axes as a ([…, N, K] when `transposeB`). Result: [..., M, N].
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    matmul(a, b, transposeA: transposeA, transposeB: transposeB, bias: nil)
+}
+
+/// op(a) · b + bias, with the bias [N] added to every output row inside the op (a Linear layer): the same values as
+/// `matmul(a, b) + bias`, without the intermediate product, its extra pass, or its gradient copy.
+public func matmul(_ a: Tensor, _ b: Tensor, bias: Tensor) -> Tensor {
+    matmul(a, b, transposeA: false, transposeB: false, bias: bias)
+}
+
+func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, bias: Tensor?) -> Tensor {
     require(a.graph === b.graph, "matmul: tensors from different graphs")
     require(a.rank >= 2 && b.rank >= 2, "matmul: need rank ≥ 2, got \(a.shape) and \(b.shape)")
     let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
@@ -27,14 +39,26 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     outDims[a.rank - 2] = m; outDims[a.rank - 1] = n
     var spec = MatmulSpec(transA: transposeA, transB: transposeB, batch: a.count / (m * k), m: m, n: n, k: k, bShared: bShared)
     if bShared && !transposeA { spec.m *= spec.batch; spec.batch = 1 }   // [B, T, K] · [K, N] is one [B·T, K] · [K, N]
+    if let bias {
+        require(bias.graph === a.graph && bias.count == n && bias.shape.last == n, "matmul: bias \(bias.shape) for \(n) output columns")
+        spec.bias = bias.id
+    }
     let g = a.graph
-    let out = g.node(Shape(outDims), .matmul(a.id, b.id, spec), needsGrad: g.needsGrad(a, b))
+    let needs = bias.map { g.needsGrad(a, b, $0) } ?? g.needsGrad(a, b)
+    let out = g.node(Shape(outDims), .matmul(a.id, b.id, spec), needsGrad: needs)
     let s = spec
     batchedGemm(g, batch: s.batch, m: s.m, n: s.n, k: s.k) { i, scratch, parallel in
         Kernels.gemm(m: s.m, n: s.n, k: s.k,
                      a: a.value + i * s.m * s.k, lda: s.transA ? s.m : s.k, transA: s.transA,
                      b: b.value + (s.bShared ? 0 : i * s.k * s.n), ldb: s.transB ? s.k : s.n, transB: s.transB,
                      c: out.value + i * s.m * s.n, ldc: s.n, accumulate: false, scratch: scratch, parallel: parallel)
+    }
+    if let bias {
+        // each output row += bias: the same single rounding as a separate broadcast add
+        let y = out.value, bv = bias.value, rows = out.count / n
+        Parallel.forRange(rows, grain: Swift.max(1, 4096 / n), costPerItem: n, minWork: 1 << 15) { rs in
+            for r in rs { let yr = y + r * n; for j in 0..<n { yr[j] = yr[j] + bv[j] } }
+        }
     }
     return out
 }
@@ -58,6 +82,9 @@ func batchedGemm(_ g: Graph, batch: Int, m: Int, n: Int, k: Int,
 
 extension Graph {
     func backwardMatmul(_ aid: Int, _ bid: Int, _ s: MatmulSpec, _ dC: UnsafeMutablePointer<Float>) {
+        if s.bias >= 0, let (gb, overwrite) = gradForWrite(s.bias) {
+            sumRows(dC, rows: s.batch * s.m, c: s.n, into: gb, overwrite: overwrite, scratch: arena)
+        }
         let A = nodes[aid].value, B = nodes[bid].value
         let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
         let (m, n, k) = (s.m, s.n, s.k)

@@ -17,9 +17,8 @@ public struct Linear {
 
     /// [..., in] → [..., out]
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = matmul(x, store.bind(weight, in: x.graph))
-        guard let bias else { return y }
-        return y + store.bind(bias, in: x.graph)
+        guard let bias else { return matmul(x, store.bind(weight, in: x.graph)) }
+        return matmul(x, store.bind(weight, in: x.graph), bias: store.bind(bias, in: x.graph))
     }
 }
 

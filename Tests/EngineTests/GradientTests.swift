@@ -107,6 +107,25 @@ func input(_ dims: [Int], _ seed: Int, scale: Float = 1, awayFrom kinks: [Float]
 }
 
 @Suite struct LinearAlgebraGradients {
+    @Test func matmulWithFusedBias() {
+        // a Linear layer: shared weight over [B, T, K], per-batch weights, and 70 rows (two blocks of the bias sum)
+        expectGradients("linear", [input([2, 3, 5], 1), input([5, 4], 2), input([4], 3)]) { matmul($0[0], $0[1], bias: $0[2]) }
+        expectGradients("batched", [input([2, 3, 5], 4), input([2, 5, 4], 5), input([4], 6)]) { matmul($0[0], $0[1], bias: $0[2]) }
+        expectGradients("rows", [input([70, 3], 7), input([3, 2], 8), input([2], 9)], step: 5e-3) { matmul($0[0], $0[1], bias: $0[2]) }
+        // the fused op gives exactly the values and gradients of matmul + bias
+        let g = Graph()
+        let x = g.variable(randoms(42, 10), Shape(2, 7, 3)), w = g.variable(randoms(12, 11), Shape(3, 4)), b = g.variable(randoms(4, 12), Shape(4))
+        let fused = matmul(x, w, bias: b), plain = matmul(x, w) + b
+        #expect(fused.scalars == plain.scalars)
+        g.backward((fused * fused).sum() + (plain * plain).sum() * 0)
+        let fusedGrads = [x.gradient!, w.gradient!, b.gradient!]
+        let h = Graph()
+        let x2 = h.variable(randoms(42, 10), Shape(2, 7, 3)), w2 = h.variable(randoms(12, 11), Shape(3, 4)), b2 = h.variable(randoms(4, 12), Shape(4))
+        let p2 = matmul(x2, w2) + b2
+        h.backward((p2 * p2).sum())
+        #expect([x2.gradient!, w2.gradient!, b2.gradient!] == fusedGrads)
+    }
+
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matmulTransposes(ta: Bool, tb: Bool) {
         let (m, k, n) = (3, 5, 4)
