@@ -50,13 +50,20 @@ public enum VectorMath {
     @_transparent   // always inlined (see `map`)
     public static func erf(_ x: V) -> V {
         let a = x.replacing(with: -x, where: x .< 0)                      // |x|
+        return erf(x, gaussian: exp(-a * a))
+    }
+
+    /// erf(x) given e = exp(−x²) (for callers that need that exponential themselves).
+    @_transparent
+    public static func erf(_ x: V, gaussian e: V) -> V {
+        let a = x.replacing(with: -x, where: x .< 0)                      // |x|
         let t = 1 / (1 + 0.3275911 * a)
         var poly = V(repeating: 1.061405429)
         poly = poly * t - 1.453152027
         poly = poly * t + 1.421413741
         poly = poly * t - 0.284496736
         poly = poly * t + 0.254829592
-        let y = 1 - poly * t * exp(-a * a)
+        let y = 1 - poly * t * e
         return y.replacing(with: -y, where: x .< 0)
     }
 
@@ -66,7 +73,8 @@ public enum VectorMath {
 
     @_transparent   // always inlined (see `map`)
     public static func geluDerivative(_ x: V) -> V {
-        0.5 * (1 + erf(x * 0.70710678118654752)) + x * exp(-0.5 * x * x) * 0.39894228040143268
+        let e = exp(-0.5 * x * x)                      // one exponential: φ(x)·√(2π), and exp(−(x/√2)²) inside erf
+        return 0.5 * (1 + erf(x * 0.70710678118654752, gaussian: e)) + x * e * 0.39894228040143268
     }
 
     /// Applies a 16-lane function to n floats: full vectors, then the tail padded through one vector, so every
