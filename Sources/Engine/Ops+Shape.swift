@@ -21,7 +21,9 @@ extension Tensor {
         let outShape = Shape(axes.map { shape[$0] })
         let out = graph.node(outShape, .permute(id, p), needsGrad: graph.needsGrad(self))
         let x = value, y = out.value
-        permuteVisit(shape, p) { o, i in y[o] = x[i] }
+        if !permuteRuns(shape, p, { o, i, n in (y + o).update(from: x + i, count: n) }) {
+            permuteVisit(shape, p) { o, i in y[o] = x[i] }
+        }
         return out
     }
 
@@ -104,6 +106,28 @@ public func concat(_ parts: [Tensor], axis: Int) -> Tensor {
     return out
 }
 
+/// When a permutation keeps the last axis last, visits its contiguous runs: body(outputStart, inputStart, length)
+/// for each run of the last axis. Returns false (visiting nothing) for other permutations.
+@inline(__always)
+func permuteRuns(_ shape: Shape, _ p: SIMD4<Int32>, _ body: (Int, Int, Int) -> Void) -> Bool {
+    guard p[3] == 3 else { return false }
+    let d = shape.padded4, st = shape.strides
+    let dims = SIMD4<Int>(d.0, d.1, d.2, d.3), strides = SIMD4<Int>(st.0, st.1, st.2, st.3)
+    let od = (dims[Int(p[0])], dims[Int(p[1])], dims[Int(p[2])])
+    let os = (strides[Int(p[0])], strides[Int(p[1])], strides[Int(p[2])])
+    let run = d.3
+    var o = 0
+    for i0 in 0..<od.0 {
+        for i1 in 0..<od.1 {
+            for i2 in 0..<od.2 {
+                body(o, i0 * os.0 + i1 * os.1 + i2 * os.2, run)
+                o += run
+            }
+        }
+    }
+    return true
+}
+
 /// Visits (outputIndex, inputIndex) pairs of a permutation of `shape` (padded to 4 axes).
 @inline(__always)
 func permuteVisit(_ shape: Shape, _ p: SIMD4<Int32>, _ body: (Int, Int) -> Void) {
@@ -130,17 +154,31 @@ extension Graph {
 
     func backwardPermute(_ x: Int, _ p: SIMD4<Int32>, _ g: UnsafeMutablePointer<Float>) {
         guard let (gx, overwrite) = gradForWrite(x) else { return }
-        if overwrite { permuteVisit(nodes[x].shape, p) { o, i in gx[i] = g[o] } }
-        else { permuteVisit(nodes[x].shape, p) { o, i in gx[i] += g[o] } }
+        let shape = nodes[x].shape
+        if overwrite {
+            if !permuteRuns(shape, p, { o, i, n in (gx + i).update(from: g + o, count: n) }) {
+                permuteVisit(shape, p) { o, i in gx[i] = g[o] }
+            }
+        } else if !permuteRuns(shape, p, { o, i, n in for j in 0..<n { gx[i + j] += g[o + j] } }) {
+            permuteVisit(shape, p) { o, i in gx[i] += g[o] }
+        }
     }
 
     func backwardSlice(_ x: Int, axis: Int, start: Int, out: Int, _ g: UnsafeMutablePointer<Float>) {
-        guard let gx = grad(x) else { return }
+        guard let (gx, overwrite) = gradForWrite(x) else { return }
         let (outer, size, inner) = nodes[x].shape.split(at: axis)
         let length = nodes[out].shape[axis]
         for o in 0..<outer {
-            let dst = gx + (o * size + start) * inner, src = g + o * length * inner
-            for i in 0..<(length * inner) { dst[i] += src[i] }
+            let row = gx + o * size * inner
+            let dst = row + start * inner, src = g + o * length * inner
+            if overwrite {
+                // a fresh buffer: the slice's part is copied, the rest of the row zeroed
+                row.initialize(repeating: 0, count: start * inner)
+                dst.update(from: src, count: length * inner)
+                (dst + length * inner).initialize(repeating: 0, count: (size - start - length) * inner)
+            } else {
+                for i in 0..<(length * inner) { dst[i] += src[i] }
+            }
         }
     }
 

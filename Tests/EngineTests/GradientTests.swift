@@ -147,6 +147,12 @@ func input(_ dims: [Int], _ seed: Int, scale: Float = 1, awayFrom kinks: [Float]
         expectGradients("transpose", [input([2, 3, 4], 2)]) { $0[0].transposed(0, 2) }
         expectGradients("permute", [input([2, 3, 4, 5], 3)]) { $0[0].permuted([2, 0, 3, 1]) }
         expectGradients("slice", [input([3, 5, 2], 4)]) { $0[0].slice(axis: 1, start: 1, length: 3) }
+        // the last axis kept last (copied in runs), and the same tensor permuted or sliced twice (stored, then added)
+        expectGradients("permute runs", [input([2, 3, 4, 5], 5)]) { $0[0].permuted([0, 2, 1, 3]) }
+        expectGradients("permute runs twice", [input([2, 3, 4], 6)]) { $0[0].permuted([1, 0, 2]) * $0[0].permuted([1, 0, 2]).exp() }
+        expectGradients("slices of one tensor", [input([3, 6, 2], 7)]) {
+            $0[0].slice(axis: 1, start: 4, length: 2) * $0[0].slice(axis: 1, start: 0, length: 2) + $0[0].slice(axis: 1, start: 1, length: 2)
+        }
         expectGradients("concat", [input([2, 3], 5), input([2, 2], 6)]) { concat([$0[0], $0[1]], axis: 1) }
         expectGradients("concat axis 0 twice", [input([2, 3], 5)]) { concat([$0[0], $0[0]], axis: 0) }
         expectGradients("gatherRows", [input([5, 3], 7)]) { t in
