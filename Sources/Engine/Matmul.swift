@@ -30,21 +30,29 @@ public enum Kernels {
         }
     }
 
-    /// Scratch floats `gemm` needs for this shape (at most `gemmScratchPerWorker` × threads).
-    public static func gemmScratchCount(m: Int, n: Int, k: Int) -> Int {
-        let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
-        let parallel = m * n * k >= parallelThreshold
-        let workers = parallel ? Swift.max(1, Swift.min(Parallel.threads, panels * rowBlocks)) : 1
-        return workers * gemmScratchPerWorker + (parallel && rowBlocks >= 2 ? panels * NR * k : 0)
+    /// The workers a parallel `gemm` of this shape uses at the current thread count. Callers that size scratch pass
+    /// the same value to `gemmScratchCount` and `gemm`, so a change of `Parallel.threads` in between (tests do that
+    /// from other threads) cannot make the kernel use more scratch than was allocated.
+    public static func gemmWorkers(m: Int, n: Int, k: Int) -> Int {
+        Swift.max(1, Swift.min(Parallel.threads, ((n + NR - 1) / NR) * ((m + MC - 1) / MC)))
     }
 
-    /// Fast GEMM. `scratch` must hold `gemmScratchCount(m:n:k:)` floats; when nil the kernel allocates its own.
+    /// Scratch floats `gemm` needs for this shape with `workers` workers (default: `gemmWorkers`).
+    public static func gemmScratchCount(m: Int, n: Int, k: Int, workers: Int? = nil) -> Int {
+        let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
+        let parallel = m * n * k >= parallelThreshold
+        let w = parallel ? Swift.max(1, Swift.min(workers ?? gemmWorkers(m: m, n: n, k: k), panels * rowBlocks)) : 1
+        return w * gemmScratchPerWorker + (parallel && rowBlocks >= 2 ? panels * NR * k : 0)
+    }
+
+    /// Fast GEMM. `scratch` must hold `gemmScratchCount(m:n:k:workers:)` floats for the same `workers`; when nil the
+    /// kernel allocates its own.
     /// With `parallel == false` it never uses more than one thread (for callers that parallelise around it).
     public static func gemm(m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, lda: Int, transA: Bool,
                             b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                            scratch: UnsafeMutablePointer<Float>? = nil, parallel: Bool = true) {
+                            scratch: UnsafeMutablePointer<Float>? = nil, parallel: Bool = true, workers requested: Int? = nil) {
         guard m > 0 && n > 0 else { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).initialize(repeating: 0, count: n) } }
@@ -53,7 +61,7 @@ public enum Kernels {
         let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
         let chunks = panels * rowBlocks
         let goParallel = parallel && m * n * k >= parallelThreshold
-        let workers = goParallel ? Swift.max(1, Swift.min(Parallel.threads, chunks)) : 1
+        let workers = goParallel ? Swift.max(1, Swift.min(requested ?? gemmWorkers(m: m, n: n, k: k), chunks)) : 1
         // Several row blocks would each pack the same panels of op(B): pack all of op(B) once instead, panel by panel
         // as [k][32] (a copy: the arithmetic, and so the result, is the same either way).
         let prepack = goParallel && rowBlocks >= 2

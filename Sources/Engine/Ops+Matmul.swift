@@ -47,11 +47,11 @@ func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, bias: 
     let needs = bias.map { g.needsGrad(a, b, $0) } ?? g.needsGrad(a, b)
     let out = g.node(Shape(outDims), .matmul(a.id, b.id, spec), needsGrad: needs)
     let s = spec
-    batchedGemm(g, batch: s.batch, m: s.m, n: s.n, k: s.k) { i, scratch, parallel in
+    batchedGemm(g, batch: s.batch, m: s.m, n: s.n, k: s.k) { i, scratch, w in
         Kernels.gemm(m: s.m, n: s.n, k: s.k,
                      a: a.value + i * s.m * s.k, lda: s.transA ? s.m : s.k, transA: s.transA,
                      b: b.value + (s.bShared ? 0 : i * s.k * s.n), ldb: s.transB ? s.k : s.n, transB: s.transB,
-                     c: out.value + i * s.m * s.n, ldc: s.n, accumulate: false, scratch: scratch, parallel: parallel)
+                     c: out.value + i * s.m * s.n, ldc: s.n, accumulate: false, scratch: scratch, parallel: w > 0, workers: w)
     }
     if let bias {
         // each output row += bias: the same single rounding as a separate broadcast add
@@ -63,20 +63,22 @@ func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, bias: 
     return out
 }
 
-/// Runs `body(i, scratch, parallelInside)` for each of `batch` independent GEMMs of size m×n×k: in parallel across
-/// the batch when each product is small, else one after another with each GEMM parallel inside.
+/// Runs `body(i, scratch, workers)` for each of `batch` independent GEMMs of size m×n×k: in parallel across the batch
+/// when each product is small (workers 0: each GEMM on one thread), else one after another with each GEMM parallel
+/// inside on `workers` workers (the count its scratch was sized for).
 func batchedGemm(_ g: Graph, batch: Int, m: Int, n: Int, k: Int,
-                 _ body: (Int, UnsafeMutablePointer<Float>, Bool) -> Void) {
+                 _ body: (Int, UnsafeMutablePointer<Float>, Int) -> Void) {
     let small = m * n * k < Kernels.parallelThreshold
     if batch > 1 && small && batch * m * n * k >= Kernels.parallelThreshold {
         let workers = Swift.max(1, Swift.min(Parallel.threads, batch))
         let scratch = g.arena.allocate(Float.self, count: workers * Kernels.gemmScratchPerWorker)
         Parallel.forEach(chunks: batch, maxWorkers: workers) { i, w in
-            body(i, scratch + Swift.min(w, workers - 1) * Kernels.gemmScratchPerWorker, false)
+            body(i, scratch + Swift.min(w, workers - 1) * Kernels.gemmScratchPerWorker, 0)
         }
     } else {
-        let scratch = g.arena.allocate(Float.self, count: Kernels.gemmScratchCount(m: m, n: n, k: k))
-        for i in 0..<batch { body(i, scratch, true) }
+        let workers = Kernels.gemmWorkers(m: m, n: n, k: k)
+        let scratch = g.arena.allocate(Float.self, count: Kernels.gemmScratchCount(m: m, n: n, k: k, workers: workers))
+        for i in 0..<batch { body(i, scratch, workers) }
     }
 }
 
@@ -89,38 +91,39 @@ extension Graph {
         let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
         let (m, n, k) = (s.m, s.n, s.k)
         if let (dA, overwriteA) = gradForWrite(aid) {
-            batchedGemm(self, batch: s.batch, m: s.transA ? k : m, n: s.transA ? m : k, k: n) { i, scratch, par in
+            batchedGemm(self, batch: s.batch, m: s.transA ? k : m, n: s.transA ? m : k, k: n) { i, scratch, w in
                 let a = dA + i * m * k, b = B + (s.bShared ? 0 : i * k * n), c = dC + i * m * n
                 if !s.transA {
                     // dA[m,k] += dC[m,n] · op(B)ᵀ[n,k]
                     Kernels.gemm(m: m, n: k, k: n, a: c, lda: n, transA: false, b: b, ldb: ldb, transB: !s.transB,
-                                 c: a, ldc: k, accumulate: !overwriteA, scratch: scratch, parallel: par)
+                                 c: a, ldc: k, accumulate: !overwriteA, scratch: scratch, parallel: w > 0, workers: w)
                 } else {
                     // A is stored [k,m]: dA[k,m] += op(B)[k,n] · dCᵀ[n,m]
                     Kernels.gemm(m: k, n: m, k: n, a: b, lda: ldb, transA: s.transB, b: c, ldb: n, transB: true,
-                                 c: a, ldc: m, accumulate: !overwriteA, scratch: scratch, parallel: par)
+                                 c: a, ldc: m, accumulate: !overwriteA, scratch: scratch, parallel: w > 0, workers: w)
                 }
             }
         }
         if let (dB, overwriteB) = gradForWrite(bid) {
             // a shared B sums every batch entry into one dB: the first product stores, the rest add
-            let gemmB: (Int, UnsafeMutablePointer<Float>, Bool) -> Void = { i, scratch, par in
+            let gemmB: (Int, UnsafeMutablePointer<Float>, Int) -> Void = { i, scratch, w in
                 let accumulate = !overwriteB || (s.bShared && i > 0)
                 let a = A + i * m * k, b = dB + (s.bShared ? 0 : i * k * n), c = dC + i * m * n
                 if !s.transB {
                     // dB[k,n] += op(A)ᵀ[k,m] · dC[m,n]
                     Kernels.gemm(m: k, n: n, k: m, a: a, lda: lda, transA: !s.transA, b: c, ldb: n, transB: false,
-                                 c: b, ldc: n, accumulate: accumulate, scratch: scratch, parallel: par)
+                                 c: b, ldc: n, accumulate: accumulate, scratch: scratch, parallel: w > 0, workers: w)
                 } else {
                     // B is stored [n,k]: dB[n,k] += dCᵀ[n,m] · op(A)[m,k]
                     Kernels.gemm(m: n, n: k, k: m, a: c, lda: n, transA: true, b: a, ldb: lda, transB: s.transA,
-                                 c: b, ldc: k, accumulate: accumulate, scratch: scratch, parallel: par)
+                                 c: b, ldc: k, accumulate: accumulate, scratch: scratch, parallel: w > 0, workers: w)
                 }
             }
             if s.bShared {
                 // every batch entry adds into the same dB: in order, each GEMM parallel inside
-                let scratch = arena.allocate(Float.self, count: Kernels.gemmScratchCount(m: k, n: n, k: m))
-                for i in 0..<s.batch { gemmB(i, scratch, true) }
+                let workers = Kernels.gemmWorkers(m: k, n: n, k: m)
+                let scratch = arena.allocate(Float.self, count: Kernels.gemmScratchCount(m: k, n: n, k: m, workers: workers))
+                for i in 0..<s.batch { gemmB(i, scratch, workers) }
             } else {
                 batchedGemm(self, batch: s.batch, m: s.transB ? n : k, n: s.transB ? k : n, k: m, gemmB)
             }
