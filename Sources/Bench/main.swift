@@ -51,21 +51,48 @@ func wanted(_ name: String) -> Bool { only == nil || name.hasPrefix(only!) }
 
 var rng = RandomStream(seed: 0)
 
-// 1. MLP 784-256-256-10, batch 128, cross-entropy + AdamW
-if wanted("mlp_train") {
+/// One training step of a workload (forward, backward, AdamW) on its own graph: the timing runs and the memory run
+/// (`--only memory`) share it.
+struct TrainingStep {
+    let graph = Graph()
+    let parameters: ParameterStore
+    let run: (Graph) -> Void
+    func callAsFunction() { graph.reset(); run(graph) }
+}
+
+/// mlp_train: MLP 784-256-256-10, batch 128, cross-entropy + AdamW.
+func mlpTrainStep(rng: inout RandomStream) -> TrainingStep {
     let store = ParameterStore()
     let mlp = MLP(store, "mlp", sizes: [784, 256, 256, 10], activation: .relu, rng: &rng)
     let x = (0..<(128 * 784)).map { _ in rng.normal() }
     let y = (0..<128).map { _ in Int32(rng.int(10)) }
     let opt = AdamW()
-    let g = Graph()
-    let dt = timeit(200) {
-        g.reset(); store.zeroGradients()
-        let loss = mlp(g.constant(x, Shape(128, 784))).crossEntropy(targets: g.indices(y)).mean()
-        g.backward(loss)
+    return TrainingStep(parameters: store) { g in
+        store.zeroGradients()
+        g.backward(mlp(g.constant(x, Shape(128, 784))).crossEntropy(targets: g.indices(y)).mean())
         opt.step(store, learningRate: 1e-3)
     }
-    report("mlp_train", "samples/s", 128 / dt, String(format: "(params %d, step %.3f ms)", store.count, dt * 1e3))
+}
+
+/// transformer_d*_train: next-token cross-entropy on `batch` random sequences of the model's context length, AdamW.
+func transformerTrainStep(_ model: Transformer, batch b: Int, rng: inout RandomStream) -> TrainingStep {
+    let (v, t) = (model.config.vocabularySize, model.config.contextLength)
+    let idx = (0..<(b * t)).map { _ in Int32(rng.int(v)) }
+    let inputs = (0..<b).flatMap { idx[($0 * t)..<($0 * t + t - 1)] }
+    let targets = (0..<b).flatMap { idx[($0 * t + 1)..<($0 * t + t)] }
+    let opt = AdamW()
+    return TrainingStep(parameters: model.parameters) { g in
+        model.parameters.zeroGradients()
+        g.backward(model.logits(inputs, batch: b, graph: g).crossEntropy(targets: g.indices(targets)).mean())
+        opt.step(model.parameters, learningRate: 1e-3)
+    }
+}
+
+// 1. MLP 784-256-256-10, batch 128, cross-entropy + AdamW
+if wanted("mlp_train") {
+    let step = mlpTrainStep(rng: &rng)
+    let dt = timeit(200) { step() }
+    report("mlp_train", "samples/s", 128 / dt, String(format: "(params %d, step %.3f ms)", step.parameters.count, dt * 1e3))
 }
 
 // 2–3. Transformers d64 / d128: training steps and KV-cache sampling
@@ -73,17 +100,8 @@ for d in [64, 128] {
     let (v, layers, heads, t, b) = (48, 2, 4, 64, 32)
     let model = Transformer(TransformerConfig(vocabularySize: v, contextLength: t, modelWidth: d, layers: layers, heads: heads), rng: &rng)
     if wanted("transformer_d\(d)_train") {
-        let idx = (0..<(b * t)).map { _ in Int32(rng.int(v)) }
-        let inputs = (0..<b).flatMap { idx[($0 * t)..<($0 * t + t - 1)] }
-        let targets = (0..<b).flatMap { idx[($0 * t + 1)..<($0 * t + t)] }
-        let opt = AdamW()
-        let g = Graph()
-        let dt = timeit(30) {
-            g.reset(); model.parameters.zeroGradients()
-            let loss = model.logits(inputs, batch: b, graph: g).crossEntropy(targets: g.indices(targets)).mean()
-            g.backward(loss)
-            opt.step(model.parameters, learningRate: 1e-3)
-        }
+        let step = transformerTrainStep(model, batch: b, rng: &rng)
+        let dt = timeit(30) { step() }
         report("transformer_d\(d)_train", "tokens/s", Double(b * (t - 1)) / dt,
                String(format: "(params %d, step %.1f ms)", model.parameters.count, dt * 1e3))
     }
@@ -184,28 +202,13 @@ func residentKB() -> (current: Int, peak: Int) {
     return (field("VmRSS:"), field("VmHWM:"))
 }
 if only == "memory" {
-    let store = ParameterStore()
-    let mlp = MLP(store, "mlp", sizes: [784, 256, 256, 10], activation: .relu, rng: &rng)
-    let x = (0..<(128 * 784)).map { _ in rng.normal() }, y = (0..<128).map { _ in Int32(rng.int(10)) }
     let model = Transformer(TransformerConfig(vocabularySize: 48, contextLength: 64, modelWidth: 64, layers: 2, heads: 4), rng: &rng)
-    let idx = (0..<(32 * 64)).map { _ in Int32(rng.int(48)) }
-    let inputs = (0..<32).flatMap { idx[($0 * 64)..<($0 * 64 + 63)] }, targets = (0..<32).flatMap { idx[($0 * 64 + 1)..<($0 * 64 + 64)] }
-    for workload in ["mlp_train", "transformer_d64_train"] {
-        let opt = AdamW(), g = Graph()
-        for step in 1...1000 {
-            g.reset()
-            if workload == "mlp_train" {
-                store.zeroGradients()
-                g.backward(mlp(g.constant(x, Shape(128, 784))).crossEntropy(targets: g.indices(y)).mean())
-                opt.step(store, learningRate: 1e-3)
-            } else {
-                model.parameters.zeroGradients()
-                g.backward(model.logits(inputs, batch: 32, graph: g).crossEntropy(targets: g.indices(targets)).mean())
-                opt.step(model.parameters, learningRate: 1e-3)
-            }
-            if [10, 100, 500, 1000].contains(step) {
-                let kb = residentKB()
-                print("\(workload) step \(step): RSS \(kb.current) kB, peak RSS \(kb.peak) kB, arena \(g.arena.capacity / 1024) kB reserved, \(g.arena.bytesInUse / 1024) kB used")
+    for (workload, step) in [("mlp_train", mlpTrainStep(rng: &rng)), ("transformer_d64_train", transformerTrainStep(model, batch: 32, rng: &rng))] {
+        for n in 1...1000 {
+            step()
+            if [10, 100, 500, 1000].contains(n) {
+                let kb = residentKB(), arena = step.graph.arena
+                print("\(workload) step \(n): RSS \(kb.current) kB, peak RSS \(kb.peak) kB, arena \(arena.capacity / 1024) kB reserved, \(arena.bytesInUse / 1024) kB used")
             }
         }
     }

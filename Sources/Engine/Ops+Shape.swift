@@ -21,9 +21,7 @@ extension Tensor {
         let outShape = Shape(axes.map { shape[$0] })
         let out = graph.node(outShape, .permute(id, p), needsGrad: graph.needsGrad(self))
         let x = value, y = out.value
-        if !permuteRuns(shape, p, { o, i, n in (y + o).update(from: x + i, count: n) }) {
-            permuteVisit(shape, p) { o, i in y[o] = x[i] }
-        }
+        permuteRuns(shape, p) { o, i, n in for j in 0..<n { y[o + j] = x[i + j] } }
         return out
     }
 
@@ -106,41 +104,23 @@ public func concat(_ parts: [Tensor], axis: Int) -> Tensor {
     return out
 }
 
-/// When a permutation keeps the last axis last, visits its contiguous runs: body(outputStart, inputStart, length)
-/// for each run of the last axis. Returns false (visiting nothing) for other permutations.
+/// Visits a permutation of `shape` (padded to 4 axes) as runs: body(outputStart, inputStart, length) with output
+/// index outputStart + j reading input index inputStart + j for j in 0..<length. When the last axis stays last, a
+/// run is a whole row of it (contiguous on both sides); otherwise every run is one element.
 @inline(__always)
-func permuteRuns(_ shape: Shape, _ p: SIMD4<Int32>, _ body: (Int, Int, Int) -> Void) -> Bool {
-    guard p[3] == 3 else { return false }
-    let d = shape.padded4, st = shape.strides
-    let dims = SIMD4<Int>(d.0, d.1, d.2, d.3), strides = SIMD4<Int>(st.0, st.1, st.2, st.3)
-    let od = (dims[Int(p[0])], dims[Int(p[1])], dims[Int(p[2])])
-    let os = (strides[Int(p[0])], strides[Int(p[1])], strides[Int(p[2])])
-    let run = d.3
-    var o = 0
-    for i0 in 0..<od.0 {
-        for i1 in 0..<od.1 {
-            for i2 in 0..<od.2 {
-                body(o, i0 * os.0 + i1 * os.1 + i2 * os.2, run)
-                o += run
-            }
-        }
-    }
-    return true
-}
-
-/// Visits (outputIndex, inputIndex) pairs of a permutation of `shape` (padded to 4 axes).
-@inline(__always)
-func permuteVisit(_ shape: Shape, _ p: SIMD4<Int32>, _ body: (Int, Int) -> Void) {
+func permuteRuns(_ shape: Shape, _ p: SIMD4<Int32>, _ body: (Int, Int, Int) -> Void) {
     let d = shape.padded4, st = shape.strides
     let dims = SIMD4<Int>(d.0, d.1, d.2, d.3), strides = SIMD4<Int>(st.0, st.1, st.2, st.3)   // no heap arrays
-    let od = (dims[Int(p[0])], dims[Int(p[1])], dims[Int(p[2])], dims[Int(p[3])])
-    let os = (strides[Int(p[0])], strides[Int(p[1])], strides[Int(p[2])], strides[Int(p[3])])
+    let od = SIMD4<Int>(dims[Int(p[0])], dims[Int(p[1])], dims[Int(p[2])], dims[Int(p[3])])
+    let os = SIMD4<Int>(strides[Int(p[0])], strides[Int(p[1])], strides[Int(p[2])], strides[Int(p[3])])
+    let rows = p[3] == 3
     var o = 0
-    for i0 in 0..<od.0 {
-        for i1 in 0..<od.1 {
-            for i2 in 0..<od.2 {
-                let base = i0 * os.0 + i1 * os.1 + i2 * os.2
-                for i3 in 0..<od.3 { body(o, base + i3 * os.3); o += 1 }
+    for i0 in 0..<od[0] {
+        for i1 in 0..<od[1] {
+            for i2 in 0..<od[2] {
+                let base = i0 * os[0] + i1 * os[1] + i2 * os[2]
+                if rows { body(o, base, od[3]); o += od[3]; continue }
+                for i3 in 0..<od[3] { body(o, base + i3 * os[3], 1); o += 1 }
             }
         }
     }
@@ -155,13 +135,8 @@ extension Graph {
     func backwardPermute(_ x: Int, _ p: SIMD4<Int32>, _ g: UnsafeMutablePointer<Float>) {
         guard let (gx, overwrite) = gradForWrite(x) else { return }
         let shape = nodes[x].shape
-        if overwrite {
-            if !permuteRuns(shape, p, { o, i, n in (gx + i).update(from: g + o, count: n) }) {
-                permuteVisit(shape, p) { o, i in gx[i] = g[o] }
-            }
-        } else if !permuteRuns(shape, p, { o, i, n in for j in 0..<n { gx[i + j] += g[o + j] } }) {
-            permuteVisit(shape, p) { o, i in gx[i] += g[o] }
-        }
+        if overwrite { permuteRuns(shape, p) { o, i, n in for j in 0..<n { gx[i + j] = g[o + j] } } }
+        else { permuteRuns(shape, p) { o, i, n in for j in 0..<n { gx[i + j] += g[o + j] } } }
     }
 
     func backwardSlice(_ x: Int, axis: Int, start: Int, out: Int, _ g: UnsafeMutablePointer<Float>) {

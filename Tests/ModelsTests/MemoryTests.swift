@@ -6,6 +6,19 @@ import Testing
 /// neither grows nor hands out more bytes per step). `swift run -c release Bench --only memory` shows the process's
 /// resident set staying flat over the same 1,000 steps.
 @Suite struct StepsReuseTheirBuffers {
+    /// Runs `step` (which resets and rebuilds `graph`) 1,000 times; after the first two the arena must stay put.
+    func expectArenaStable(_ graph: Graph, _ step: () -> Void) {
+        var capacity = 0, inUse = 0
+        for n in 0..<1000 {
+            step()
+            if n == 1 { capacity = graph.arena.capacity; inUse = graph.arena.bytesInUse }
+            if n > 1 && (graph.arena.capacity != capacity || graph.arena.bytesInUse != inUse) {
+                Issue.record("step \(n): arena \(graph.arena.capacity) B (\(graph.arena.bytesInUse) in use), after warm-up \(capacity) B (\(inUse))")
+                return
+            }
+        }
+    }
+
     @Test(arguments: [PositionEncoding.learned, .rotary])
     func transformerTrainingSteps(positions: PositionEncoding) {
         var rng = RandomStream(seed: 3)
@@ -15,17 +28,10 @@ import Testing
         let inputs = (0..<4).flatMap { tokens[($0 * 12)..<($0 * 12 + 11)] }
         let targets = (0..<4).flatMap { tokens[($0 * 12 + 1)..<($0 * 12 + 12)] }
         let opt = AdamW(), g = Graph()
-        var capacity = 0, inUse = 0
-        for step in 0..<1000 {
+        expectArenaStable(g) {
             g.reset(); model.parameters.zeroGradients()
-            let loss = model.logits(inputs, batch: 4, graph: g).crossEntropy(targets: g.indices(targets)).mean()
-            g.backward(loss)
+            g.backward(model.logits(inputs, batch: 4, graph: g).crossEntropy(targets: g.indices(targets)).mean())
             opt.step(model.parameters, learningRate: 1e-3)
-            if step == 1 { capacity = g.arena.capacity; inUse = g.arena.bytesInUse }
-            if step > 1 && (g.arena.capacity != capacity || g.arena.bytesInUse != inUse) {
-                Issue.record("step \(step): arena \(g.arena.capacity) B (\(g.arena.bytesInUse) in use), after warm-up \(capacity) B (\(inUse))")
-                return
-            }
         }
     }
 
@@ -35,17 +41,10 @@ import Testing
         let mlp = MLP(store, "mlp", sizes: [20, 32, 5], activation: .gelu, rng: &rng)
         let x = (0..<(8 * 20)).map { _ in rng.normal() }, y = (0..<8).map { _ in Int32(rng.int(5)) }
         let opt = AdamW(), g = Graph()
-        var capacity = 0, inUse = 0
-        for step in 0..<1000 {
+        expectArenaStable(g) {
             g.reset(); store.zeroGradients()
-            let loss = mlp(g.constant(x, Shape(8, 20))).crossEntropy(targets: g.indices(y)).mean()
-            g.backward(loss)
+            g.backward(mlp(g.constant(x, Shape(8, 20))).crossEntropy(targets: g.indices(y)).mean())
             opt.step(store, learningRate: 1e-3)
-            if step == 1 { capacity = g.arena.capacity; inUse = g.arena.bytesInUse }
-            if step > 1 && (g.arena.capacity != capacity || g.arena.bytesInUse != inUse) {
-                Issue.record("step \(step): arena \(g.arena.capacity) B (\(g.arena.bytesInUse) in use), after warm-up \(capacity) B (\(inUse))")
-                return
-            }
         }
     }
 }
