@@ -12,18 +12,47 @@ extension Tensor {
         Parallel.forRange(rows, grain: Swift.max(1, 4096 / Swift.max(1, c)), costPerItem: 4 * c, minWork: 1 << 15) { rs in
             for r in rs {
                 let xr = x + r * c, yr = y + r * c
-                var mean: Float = 0
-                for j in 0..<c { mean += xr[j] }
-                mean /= Float(c)
-                var v: Float = 0
-                for j in 0..<c { let d = xr[j] - mean; v += d * d }
-                let rstd = 1 / (v / Float(c) + epsilon).squareRoot()
-                for j in 0..<c { yr[j] = (xr[j] - mean) * rstd * w[j] + b[j] }
+                let mean = rowSum(xr, c) / Float(c)
+                let rstd = 1 / (rowSquaredDeviation(xr, c, mean) / Float(c) + epsilon).squareRoot()
+                let vm = V(repeating: mean), vr = V(repeating: rstd)
+                var j = 0
+                while j + 16 <= c {
+                    VectorMath.store(yr + j, ((VectorMath.load(xr + j) - vm) * vr) * VectorMath.load(w + j) + VectorMath.load(b + j))
+                    j += 16
+                }
+                while j < c { yr[j] = (xr[j] - mean) * rstd * w[j] + b[j]; j += 1 }
                 stats[2 * r] = mean; stats[2 * r + 1] = rstd
             }
         }
         return out
     }
+}
+
+private typealias V = VectorMath.V
+
+/// The lanes of v added in a fixed tree order (halves, then halves again).
+@inline(__always) private func laneSum(_ v: V) -> Float {
+    let h8 = v.lowHalf + v.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
+    return h2[0] + h2[1]
+}
+
+/// Σ x over a row: 16 lane partial sums, then the lanes, then the tail in order.
+@inline(__always) private func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = V(), j = 0
+    while j + 16 <= n { acc += VectorMath.load(x + j); j += 16 }
+    var s = laneSum(acc)
+    while j < n { s += x[j]; j += 1 }
+    return s
+}
+
+/// Σ (x − mean)² over a row, in the same order as `rowSum`.
+@inline(__always) private func rowSquaredDeviation(_ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> Float {
+    var acc = V(), j = 0
+    let m = V(repeating: mean)
+    while j + 16 <= n { let d = VectorMath.load(x + j) - m; acc = acc.addingProduct(d, d); j += 16 }
+    var s = laneSum(acc)
+    while j < n { let d = x[j] - mean; s += d * d; j += 1 }
+    return s
 }
 
 extension Graph {
@@ -42,18 +71,44 @@ extension Graph {
                 for r in (bi * block)..<Swift.min(rows, (bi + 1) * block) {
                     let xr = x + r * c, gr = g + r * c
                     let mean = stats[2 * r], rstd = stats[2 * r + 1]
-                    var sumD: Float = 0, sumDX: Float = 0   // Σ dx̂, Σ dx̂·x̂
-                    for j in 0..<c {
+                    let vm = V(repeating: mean), vr = V(repeating: rstd)
+                    // Σ dx̂ and Σ dx̂·x̂ in 16 lane partial sums (then the lanes, then the tail), dγ and dβ partials
+                    var accD = V(), accDX = V()
+                    var j = 0
+                    while j + 16 <= c {
+                        let gv = VectorMath.load(gr + j), xhat = (VectorMath.load(xr + j) - vm) * vr
+                        let dxhat = gv * VectorMath.load(w + j)
+                        accD += dxhat; accDX += dxhat * xhat
+                        if let pw, let pb {
+                            VectorMath.store(pw + j, VectorMath.load(pw + j) + gv * xhat)
+                            VectorMath.store(pb + j, VectorMath.load(pb + j) + gv)
+                        }
+                        j += 16
+                    }
+                    let vectorEnd = j
+                    var sumD = laneSum(accD), sumDX = laneSum(accDX)
+                    while j < c {
                         let xhat = (xr[j] - mean) * rstd, dxhat = gr[j] * w[j]
                         sumD += dxhat; sumDX += dxhat * xhat
+                        if let pw, let pb { pw[j] += gr[j] * xhat; pb[j] += gr[j] }
+                        j += 1
                     }
-                    if let pw, let pb { for j in 0..<c { pw[j] += gr[j] * (xr[j] - mean) * rstd; pb[j] += gr[j] } }
                     if let (gx, overwrite) = gx {
                         let gxr = gx + r * c
-                        for j in 0..<c {
+                        let mD = sumD * invC, mDX = sumDX * invC
+                        let vD = V(repeating: mD), vDX = V(repeating: mDX)
+                        j = 0
+                        while j < vectorEnd {
+                            let xhat = (VectorMath.load(xr + j) - vm) * vr, dxhat = VectorMath.load(gr + j) * VectorMath.load(w + j)
+                            let d = vr * (dxhat - vD - xhat * vDX)
+                            VectorMath.store(gxr + j, overwrite ? d : VectorMath.load(gxr + j) + d)
+                            j += 16
+                        }
+                        while j < c {
                             let xhat = (xr[j] - mean) * rstd, dxhat = gr[j] * w[j]
-                            let d = rstd * (dxhat - sumD * invC - xhat * sumDX * invC)
+                            let d = rstd * (dxhat - mD - xhat * mDX)
                             gxr[j] = overwrite ? d : gxr[j] + d
+                            j += 1
                         }
                     }
                 }

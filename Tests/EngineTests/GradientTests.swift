@@ -191,6 +191,13 @@ func input(_ dims: [Int], _ seed: Int, scale: Float = 1, awayFrom kinks: [Float]
         expectGradients("layerNorm blocks", [input([140, 4], 4, scale: 2), input([4], 5), input([4], 6)], step: 5e-3) {
             $0[0].layerNorm(gamma: $0[1], beta: $0[2]) + $0[0]
         }
+        // width 37: two 16-lane vectors and a 5-element tail; then 70 rows of width 20 across two blocks
+        expectGradients("layerNorm wide", [input([3, 37], 7, scale: 2), input([37], 8), input([37], 9)]) {
+            $0[0].layerNorm(gamma: $0[1], beta: $0[2]) + $0[0]
+        }
+        expectGradients("layerNorm wide blocks", [input([70, 20], 10, scale: 2), input([20], 11), input([20], 12)]) {
+            $0[0].layerNorm(gamma: $0[1], beta: $0[2])
+        }
     }
 
     @Test func attention() {

@@ -34,6 +34,15 @@ import Foundation
         let sd = (1.25 + 1e-5).squareRoot()   // biased variance of 1…4 is 1.25
         let expected = [-1.5 / sd, -0.5 / sd, 0.5 / sd, 2 * 1.5 / sd + 1]
         #expect(zip(y, expected).allSatisfy { Swift.abs(Double($0) - $1) < 1e-5 })
+        // a width with full vectors and a tail, against the definition in Double
+        let c = 37, x = (0..<(2 * c)).map { Float(($0 * 13) % 17) / 4 - 2 }, w = (0..<c).map { Float($0 % 5) / 2 - 1 }
+        let b = (0..<c).map { Float($0 % 3) / 3 }
+        let z = g.constant(x, Shape(2, c)).layerNorm(gamma: g.constant(w), beta: g.constant(b)).scalars
+        for r in 0..<2 {
+            let row = x[(r * c)..<(r * c + c)].map(Double.init), mean = row.reduce(0, +) / Double(c)
+            let sd = (row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(c) + 1e-5).squareRoot()
+            for j in 0..<c { #expect(Swift.abs(Double(z[r * c + j]) - ((row[j] - mean) / sd * Double(w[j]) + Double(b[j]))) < 1e-5) }
+        }
     }
 
     @Test func geluErfForm() {
