@@ -52,10 +52,12 @@ public enum Kernels {
                             a: UnsafePointer<Float>, lda: Int, transA: Bool,
                             b: UnsafePointer<Float>, ldb: Int, transB: Bool,
                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
-                            scratch: UnsafeMutablePointer<Float>? = nil, parallel: Bool = true, workers requested: Int? = nil) {
+                            scratch: UnsafeMutablePointer<Float>? = nil, parallel: Bool = true, workers requested: Int? = nil,
+                            bias: UnsafePointer<Float>? = nil) {
         guard m > 0 && n > 0 else { return }
         if k == 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).initialize(repeating: 0, count: n) } }
+            if let bias { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bias[j] } } }
             return
         }
         let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
@@ -104,17 +106,18 @@ public enum Kernels {
                 let packedB: UnsafeMutablePointer<Float>
                 if prepack { packedB = packedAll + panel * NR * k + k0 * NR } else { packedB = own; pack(j0, k0, kb, own) }
                 let load = accumulate || k0 > 0
+                let tileBias = k0 + kb == k ? bias.map { $0 + j0 } : nil   // added once, after the last k block
                 var r = r0
                 while r < r1 {
                     let rb = Swift.min(MR, r1 - r)
                     if rb == MR {
-                        micro(kb, a + r * ars + k0 * aks, ars, aks, packedB, c + r * ldc + j0, ldc, rb, nb, load)
+                        micro(kb, a + r * ars + k0 * aks, ars, aks, packedB, c + r * ldc + j0, ldc, rb, nb, load, tileBias)
                     } else {
                         // remainder rows: copy to a zero-padded [kb][8] tile
                         for p in 0..<kb {
                             for i in 0..<MR { aTile[p * MR + i] = i < rb ? a[(r + i) * ars + (k0 + p) * aks] : 0 }
                         }
-                        micro(kb, aTile, 1, MR, packedB, c + r * ldc + j0, ldc, rb, nb, load)
+                        micro(kb, aTile, 1, MR, packedB, c + r * ldc + j0, ldc, rb, nb, load, tileBias)
                     }
                     r += MR
                 }
@@ -141,7 +144,7 @@ public enum Kernels {
     @inline(__always)
     static func micro(_ kb: Int, _ a: UnsafePointer<Float>, _ ars: Int, _ aks: Int,
                       _ pb: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-                      _ rows: Int, _ cols: Int, _ load: Bool) {
+                      _ rows: Int, _ cols: Int, _ load: Bool, _ bias: UnsafePointer<Float>?) {
         let full = rows == MR && cols == NR
         var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
         var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
@@ -197,6 +200,13 @@ public enum Kernels {
             let a7 = SIMD16<Float>(repeating: ap[7 * ars])
             c70 = c70.addingProduct(a7, b0); c71 = c71.addingProduct(a7, b1)
             ap += aks; bp += NR
+        }
+        if let bias {
+            // C + bias: one rounding after the sum, as a separate broadcast add would give
+            var b0 = SIMD16<Float>(), b1 = SIMD16<Float>()
+            if cols == NR { b0 = ld(bias); b1 = ld(bias + 16) } else { for j in 0..<cols { if j < 16 { b0[j] = bias[j] } else { b1[j - 16] = bias[j] } } }
+            c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1; c30 += b0; c31 += b1
+            c40 += b0; c41 += b1; c50 += b0; c51 += b1; c60 += b0; c61 += b1; c70 += b0; c71 += b1
         }
         if full {
             st(c + 0 * ldc, c00); st(c + 0 * ldc + 16, c01)

@@ -46,19 +46,15 @@ func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, bias: 
     let g = a.graph
     let needs = bias.map { g.needsGrad(a, b, $0) } ?? g.needsGrad(a, b)
     let out = g.node(Shape(outDims), .matmul(a.id, b.id, spec), needsGrad: needs)
-    let s = spec
+    let s = spec, bv = bias.map { UnsafePointer($0.value) }
+    // the kernel adds the bias to each output row as it stores the tile: the same single rounding as a separate
+    // broadcast add, without another pass over the output
     batchedGemm(g, batch: s.batch, m: s.m, n: s.n, k: s.k) { i, scratch, w in
         Kernels.gemm(m: s.m, n: s.n, k: s.k,
                      a: a.value + i * s.m * s.k, lda: s.transA ? s.m : s.k, transA: s.transA,
                      b: b.value + (s.bShared ? 0 : i * s.k * s.n), ldb: s.transB ? s.k : s.n, transB: s.transB,
-                     c: out.value + i * s.m * s.n, ldc: s.n, accumulate: false, scratch: scratch, parallel: w > 0, workers: w)
-    }
-    if let bias {
-        // each output row += bias: the same single rounding as a separate broadcast add
-        let y = out.value, bv = bias.value, rows = out.count / n
-        Parallel.forRange(rows, grain: Swift.max(1, 4096 / n), costPerItem: n, minWork: 1 << 15) { rs in
-            for r in rs { let yr = y + r * n; for j in 0..<n { yr[j] = yr[j] + bv[j] } }
-        }
+                     c: out.value + i * s.m * s.n, ldc: s.n, accumulate: false, scratch: scratch, parallel: w > 0, workers: w,
+                     bias: bv)
     }
     return out
 }

@@ -124,6 +124,11 @@ func input(_ dims: [Int], _ seed: Int, scale: Float = 1, awayFrom kinks: [Float]
         let p2 = matmul(x2, w2) + b2
         h.backward((p2 * p2).sum())
         #expect([x2.gradient!, w2.gradient!, b2.gradient!] == fusedGrads)
+        // the bias added inside the GEMM's tile store: full and edge tiles (40 columns), two k blocks (300), parallel
+        let big = Graph()
+        let xb = big.constant(randoms(3 * 50 * 300, 13), Shape(3, 50, 300)), wb = big.constant(randoms(300 * 40, 14), Shape(300, 40))
+        let bb = big.constant(randoms(40, 15), Shape(40))
+        #expect(matmul(xb, wb, bias: bb).scalars == (matmul(xb, wb) + bb).scalars)
     }
 
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
