@@ -213,3 +213,4 @@ if only == "memory" {
         }
     }
 }
+

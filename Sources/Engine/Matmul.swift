@@ -2,8 +2,8 @@
 ///
 /// C[m, n] (+)= op(A) · op(B), row-major, op = identity or transpose. The fast kernel packs a K-block × 32 panel of
 /// op(B) (zero-padded at the edge), then sweeps 8-row tiles of op(A) through an 8 × 32 register tile (16 SIMD16
-/// accumulators, fused multiply-add). Work is split into (32-column panel × 64-row block) chunks fixed by the
-/// shape alone, and every output element is one FMA chain over k in increasing order, so the result does not depend
+/// accumulators, fused multiply-add). Work is split into (32-column panel × row block) chunks fixed by the
+/// shape alone (`rowBlockSize`), and every output element is one FMA chain over k in increasing order, so the result does not depend
 /// on the thread count.
 public enum Kernels {
     static let MR = 8, NR = 32, KC = 256, MC = 64
@@ -30,16 +30,21 @@ public enum Kernels {
         }
     }
 
+    /// Rows per chunk. With 8 or more 32-column panels, a chunk is one panel by all rows: its worker packs that
+    /// panel of op(B) once and sweeps every row through it. With fewer panels, rows split into 64-row blocks so
+    /// there are chunks enough to share (and op(B) is packed once per call up front).
+    static func rowBlockSize(m: Int, n: Int) -> Int { (n + NR - 1) / NR >= 8 ? Swift.max(m, 1) : MC }
+
     /// The workers a parallel `gemm` of this shape uses at the current thread count. Callers that size scratch pass
     /// the same value to `gemmScratchCount` and `gemm`, so a change of `Parallel.threads` in between (tests do that
     /// from other threads) cannot make the kernel use more scratch than was allocated.
     public static func gemmWorkers(m: Int, n: Int, k: Int) -> Int {
-        Swift.max(1, Swift.min(Parallel.threads, ((n + NR - 1) / NR) * ((m + MC - 1) / MC)))
+        Swift.max(1, Swift.min(Parallel.threads, ((n + NR - 1) / NR) * ((m + rowBlockSize(m: m, n: n) - 1) / rowBlockSize(m: m, n: n))))
     }
 
     /// Scratch floats `gemm` needs for this shape with `workers` workers (default: `gemmWorkers`).
     public static func gemmScratchCount(m: Int, n: Int, k: Int, workers: Int? = nil) -> Int {
-        let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
+        let panels = (n + NR - 1) / NR, mc = rowBlockSize(m: m, n: n), rowBlocks = (m + mc - 1) / mc
         let parallel = m * n * k >= parallelThreshold
         let w = parallel ? Swift.max(1, Swift.min(workers ?? gemmWorkers(m: m, n: n, k: k), panels * rowBlocks)) : 1
         return w * gemmScratchPerWorker + (parallel && rowBlocks >= 2 ? panels * NR * k : 0)
@@ -60,7 +65,7 @@ public enum Kernels {
             if let bias { for i in 0..<m { for j in 0..<n { c[i * ldc + j] += bias[j] } } }
             return
         }
-        let panels = (n + NR - 1) / NR, rowBlocks = (m + MC - 1) / MC
+        let panels = (n + NR - 1) / NR, mc = rowBlockSize(m: m, n: n), rowBlocks = (m + mc - 1) / mc
         let chunks = panels * rowBlocks
         let goParallel = parallel && m * n * k >= parallelThreshold
         let workers = goParallel ? Swift.max(1, Swift.min(requested ?? gemmWorkers(m: m, n: n, k: k), chunks)) : 1
@@ -97,7 +102,7 @@ public enum Kernels {
         let run: (Int, Int) -> Void = { chunk, worker in
             let panel = chunk % panels, rowBlock = chunk / panels
             let j0 = panel * NR, nb = Swift.min(NR, n - j0)
-            let r0 = rowBlock * MC, r1 = Swift.min(m, r0 + MC)
+            let r0 = rowBlock * mc, r1 = Swift.min(m, r0 + mc)
             let own = buf + Swift.min(worker, workers - 1) * gemmScratchPerWorker
             let aTile = own + KC * NR
             var k0 = 0

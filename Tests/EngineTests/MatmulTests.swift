@@ -5,7 +5,8 @@ import Testing
 /// than one K-block, all transposes, accumulation. Tolerance: both sum the same products in the same k order, the
 /// fast one with fused multiply-adds, so they differ by rounding only: |fast − naive| ≤ 1e-5 · Σ|a||b| per entry.
 @Suite(.serialized) struct MatmulKernels {
-    static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 17), (64, 48, 300), (130, 70, 65), (257, 129, 513)]
+    static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (3, 5, 7), (8, 32, 16), (9, 33, 17), (64, 48, 300), (130, 70, 65), (257, 129, 513),
+                                                (70, 260, 300)]   // 9 panels: one row block per panel
 
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func fastAgreesWithNaive(ta: Bool, tb: Bool) {
@@ -28,17 +29,19 @@ import Testing
     }
 
     @Test func bitIdenticalAtEveryThreadCount() {
-        let (m, n, k) = (300, 200, 280)
-        let a = randoms(m * k, 1), b = randoms(k * n, 2)
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        var results: [[Float]] = []
-        for t in [1, 2, 3, 5] {
-            Parallel.threads = t
-            var c = [Float](repeating: 0, count: m * n)
-            Kernels.gemm(m: m, n: n, k: k, a: a, lda: k, transA: false, b: b, ldb: n, transB: false, c: &c, ldc: n, accumulate: false)
-            results.append(c)
+        // 64-row blocks (7 panels), and one row block per panel (10 panels)
+        for (m, n, k) in [(300, 200, 280), (150, 300, 280)] {
+            let a = randoms(m * k, 1), b = randoms(k * n, 2)
+            let saved = Parallel.threads
+            defer { Parallel.threads = saved }
+            var results: [[Float]] = []
+            for t in [1, 2, 3, 5] {
+                Parallel.threads = t
+                var c = [Float](repeating: 0, count: m * n)
+                Kernels.gemm(m: m, n: n, k: k, a: a, lda: k, transA: false, b: b, ldb: n, transB: false, c: &c, ldc: n, accumulate: false)
+                results.append(c)
+            }
+            #expect(results.allSatisfy { $0 == results[0] })
         }
-        #expect(results.allSatisfy { $0 == results[0] })
     }
 }
