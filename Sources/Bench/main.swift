@@ -121,11 +121,12 @@ for d in [64, 128] {
 if wanted("matmul_512") {
     let n = 512
     let a = (0..<(n * n)).map { _ in rng.normal() }, bm = (0..<(n * n)).map { _ in rng.normal() }
-    var c = [Float](repeating: 0, count: n * n)
+    // the output 64-byte aligned, as the engine's tensors (and PyTorch's) are
+    let c = UnsafeMutableRawPointer.allocate(byteCount: n * n * 4, alignment: 64).bindMemory(to: Float.self, capacity: n * n)
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Kernels.gemmScratchCount(m: n, n: n, k: n))
-    defer { scratch.deallocate() }
+    defer { scratch.deallocate(); c.deallocate() }
     let dt = timeit(50) {
-        Kernels.gemm(m: n, n: n, k: n, a: a, lda: n, transA: false, b: bm, ldb: n, transB: false, c: &c, ldc: n,
+        Kernels.gemm(m: n, n: n, k: n, a: a, lda: n, transA: false, b: bm, ldb: n, transB: false, c: c, ldc: n,
                      accumulate: false, scratch: scratch)
     }
     report("matmul_512", "GFLOP/s", 2 * Double(n * n * n) / dt / 1e9)
