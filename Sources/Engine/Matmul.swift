@@ -2,9 +2,9 @@
 ///
 /// C[m, n] (+)= op(A) · op(B), row-major, op = identity or transpose. The fast kernel packs a K-block × 32 panel of
 /// op(B) (zero-padded at the edge), then sweeps 8-row tiles of op(A) through an 8 × 32 register tile (16 SIMD16
-/// accumulators, fused multiply-add). Work is split into (32-column panel × row block) chunks fixed by the
-/// shape alone (`rowBlockSize`), and every output element is one FMA chain over k in increasing order, so the result does not depend
-/// on the thread count.
+/// accumulators, fused multiply-add), adding an optional bias row as it stores the last k block. Work is split into
+/// (32-column panel × row block) chunks fixed by the shape alone (`rowBlockSize`), and every output element is one
+/// FMA chain over k in increasing order, so the result does not depend on the thread count.
 public enum Kernels {
     static let MR = 8, NR = 32, KC = 256, MC = 64
     /// Floats of scratch one worker needs.
@@ -39,7 +39,8 @@ public enum Kernels {
     /// the same value to `gemmScratchCount` and `gemm`, so a change of `Parallel.threads` in between (tests do that
     /// from other threads) cannot make the kernel use more scratch than was allocated.
     public static func gemmWorkers(m: Int, n: Int, k: Int) -> Int {
-        Swift.max(1, Swift.min(Parallel.threads, ((n + NR - 1) / NR) * ((m + rowBlockSize(m: m, n: n) - 1) / rowBlockSize(m: m, n: n))))
+        let mc = rowBlockSize(m: m, n: n)
+        return Swift.max(1, Swift.min(Parallel.threads, ((n + NR - 1) / NR) * ((m + mc - 1) / mc)))
     }
 
     /// Scratch floats `gemm` needs for this shape with `workers` workers (default: `gemmWorkers`).
@@ -209,7 +210,11 @@ public enum Kernels {
         if let bias {
             // C + bias: one rounding after the sum, as a separate broadcast add would give
             var b0 = SIMD16<Float>(), b1 = SIMD16<Float>()
-            if cols == NR { b0 = ld(bias); b1 = ld(bias + 16) } else { for j in 0..<cols { if j < 16 { b0[j] = bias[j] } else { b1[j - 16] = bias[j] } } }
+            if cols == NR {
+                b0 = ld(bias); b1 = ld(bias + 16)
+            } else {
+                for j in 0..<cols { if j < 16 { b0[j] = bias[j] } else { b1[j - 16] = bias[j] } }
+            }
             c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1; c30 += b0; c31 += b1
             c40 += b0; c41 += b1; c50 += b0; c51 += b1; c60 += b0; c61 += b1; c70 += b0; c71 += b1
         }

@@ -17,7 +17,8 @@ extension Tensor {
                 let vm = V(repeating: mean), vr = V(repeating: rstd)
                 var j = 0
                 while j + 16 <= c {
-                    VectorMath.store(yr + j, ((VectorMath.load(xr + j) - vm) * vr) * VectorMath.load(w + j) + VectorMath.load(b + j))
+                    let xhat = (VectorMath.load(xr + j) - vm) * vr
+                    VectorMath.store(yr + j, xhat * VectorMath.load(w + j) + VectorMath.load(b + j))
                     j += 16
                 }
                 while j < c { yr[j] = (xr[j] - mean) * rstd * w[j] + b[j]; j += 1 }
@@ -72,7 +73,7 @@ extension Graph {
                     let xr = x + r * c, gr = g + r * c
                     let mean = stats[2 * r], rstd = stats[2 * r + 1]
                     let vm = V(repeating: mean), vr = V(repeating: rstd)
-                    // Σ dx̂ and Σ dx̂·x̂ in 16 lane partial sums (then the lanes, then the tail), dγ and dβ partials
+                    // Σ dx̂ and Σ dx̂·x̂ in 16 lane partial sums (then the lanes, then the tail); dγ, dβ partials
                     var accD = V(), accDX = V()
                     var j = 0
                     while j + 16 <= c {
@@ -99,7 +100,8 @@ extension Graph {
                         let vD = V(repeating: mD), vDX = V(repeating: mDX)
                         j = 0
                         while j < vectorEnd {
-                            let xhat = (VectorMath.load(xr + j) - vm) * vr, dxhat = VectorMath.load(gr + j) * VectorMath.load(w + j)
+                            let xhat = (VectorMath.load(xr + j) - vm) * vr
+                            let dxhat = VectorMath.load(gr + j) * VectorMath.load(w + j)
                             let d = vr * (dxhat - vD - xhat * vDX)
                             VectorMath.store(gxr + j, overwrite ? d : VectorMath.load(gxr + j) + d)
                             j += 16
