@@ -210,10 +210,10 @@ public enum Kernels {
         if let bias {
             // C + bias: one rounding after the sum, as a separate broadcast add would give
             var b0 = SIMD16<Float>(), b1 = SIMD16<Float>()
-            if cols == NR {
-                b0 = ld(bias); b1 = ld(bias + 16)
+            if cols >= 16 {
+                b0 = ld(bias); b1 = cols == NR ? ld(bias + 16) : VectorMath.loadPartial(bias + 16, cols - 16)
             } else {
-                for j in 0..<cols { if j < 16 { b0[j] = bias[j] } else { b1[j - 16] = bias[j] } }
+                b0 = VectorMath.loadPartial(bias, cols)
             }
             c00 += b0; c01 += b1; c10 += b0; c11 += b1; c20 += b0; c21 += b1; c30 += b0; c31 += b1
             c40 += b0; c41 += b1; c50 += b0; c51 += b1; c60 += b0; c61 += b1; c70 += b0; c71 += b1

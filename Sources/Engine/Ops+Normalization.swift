@@ -31,17 +31,11 @@ extension Tensor {
 
 private typealias V = VectorMath.V
 
-/// The lanes of v added in a fixed tree order (halves, then halves again).
-@inline(__always) private func laneSum(_ v: V) -> Float {
-    let h8 = v.lowHalf + v.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
-    return h2[0] + h2[1]
-}
-
 /// Σ x over a row: 16 lane partial sums, then the lanes, then the tail in order.
 @inline(__always) private func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = V(), j = 0
     while j + 16 <= n { acc += VectorMath.load(x + j); j += 16 }
-    var s = laneSum(acc)
+    var s = VectorMath.laneSum(acc)
     while j < n { s += x[j]; j += 1 }
     return s
 }
@@ -51,7 +45,7 @@ private typealias V = VectorMath.V
     var acc = V(), j = 0
     let m = V(repeating: mean)
     while j + 16 <= n { let d = VectorMath.load(x + j) - m; acc = acc.addingProduct(d, d); j += 16 }
-    var s = laneSum(acc)
+    var s = VectorMath.laneSum(acc)
     while j < n { let d = x[j] - mean; s += d * d; j += 1 }
     return s
 }
@@ -87,7 +81,7 @@ extension Graph {
                         j += 16
                     }
                     let vectorEnd = j
-                    var sumD = laneSum(accD), sumDX = laneSum(accDX)
+                    var sumD = VectorMath.laneSum(accD), sumDX = VectorMath.laneSum(accDX)
                     while j < c {
                         let xhat = (xr[j] - mean) * rstd, dxhat = gr[j] * w[j]
                         sumD += dxhat; sumDX += dxhat * xhat

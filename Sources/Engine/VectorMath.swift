@@ -118,6 +118,12 @@ public enum VectorMath {
         withUnsafeBytes(of: v) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: count * 4) }
     }
 
+    /// The lanes of v added in a fixed tree order (halves, then halves again).
+    @inline(__always) public static func laneSum(_ v: V) -> Float {
+        let h8 = v.lowHalf + v.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
+        return h2[0] + h2[1]
+    }
+
     /// Runs `body(range)` over 0..<n in chunks of 4,096 (a multiple of 16), in parallel when n is large.
     @inline(__always)
     public static func chunked(_ n: Int, _ body: (Range<Int>) -> Void) {
