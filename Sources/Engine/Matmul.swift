@@ -1,10 +1,10 @@
 /// Matrix multiply kernels: a fast SIMD, blocked, multi-threaded GEMM and its naive twin (tested to agree).
 ///
-/// C[m, n] (+)= op(A) · op(B), row-major, op = identity or transpose. The fast kernel packs a K-block × 32 panel of
-/// op(B) (zero-padded at the edge), then sweeps 8-row tiles of op(A) through an 8 × 32 register tile (16 SIMD16
+/// C[m, n] (+)= op(A) · op(B), row-major, op = identity or transpose. The fast kernel packs op(B) into K-block × 32
+/// panels (zero-padded at the edge) and sweeps 8-row tiles of op(A) through an 8 × 32 register tile (16 SIMD16
 /// accumulators, fused multiply-add), adding an optional bias row as it stores the last k block. Work is split into
-/// (32-column panel × row block) chunks fixed by the shape alone (`rowBlockSize`), and every output element is one
-/// FMA chain over k in increasing order, so the result does not depend on the thread count.
+/// chunks fixed by the shape alone (`rowBlockSize`), and every output element is one FMA chain over k in increasing
+/// order, so the result does not depend on the thread count (nor on which chunk layout computed it).
 public enum Kernels {
     static let MR = 8, NR = 32, KC = 256, MC = 64
     /// Floats of scratch one worker needs.
@@ -31,24 +31,30 @@ public enum Kernels {
     }
 
     /// Rows per chunk. With 8 or more 32-column panels, a chunk is one panel by all rows: its worker packs that
-    /// panel of op(B) once and sweeps every row through it. With fewer panels, rows split into 64-row blocks so
-    /// there are chunks enough to share (and op(B) is packed once per call up front).
+    /// panel of op(B) once and sweeps every row through it. With fewer panels, a chunk is a 64-row block by all
+    /// panels (op(B) is packed once per call up front): each 8-row tile of op(A) is read once per k block and stays
+    /// in L1 while it meets every panel, and there are chunks enough to share.
     static func rowBlockSize(m: Int, n: Int) -> Int { (n + NR - 1) / NR >= 8 ? Swift.max(m, 1) : MC }
+
+    /// Chunks of a `gemm` of this shape: panels (one row block) or row blocks (several).
+    static func gemmChunks(m: Int, n: Int) -> Int {
+        let mc = rowBlockSize(m: m, n: n), rowBlocks = (m + mc - 1) / mc
+        return rowBlocks >= 2 ? rowBlocks : (n + NR - 1) / NR
+    }
 
     /// The workers a parallel `gemm` of this shape uses at the current thread count. Callers that size scratch pass
     /// the same value to `gemmScratchCount` and `gemm`, so a change of `Parallel.threads` in between (tests do that
     /// from other threads) cannot make the kernel use more scratch than was allocated.
     public static func gemmWorkers(m: Int, n: Int, k: Int) -> Int {
-        let mc = rowBlockSize(m: m, n: n)
-        return Swift.max(1, Swift.min(Parallel.threads, ((n + NR - 1) / NR) * ((m + mc - 1) / mc)))
+        Swift.max(1, Swift.min(Parallel.threads, gemmChunks(m: m, n: n)))
     }
 
     /// Scratch floats `gemm` needs for this shape with `workers` workers (default: `gemmWorkers`).
     public static func gemmScratchCount(m: Int, n: Int, k: Int, workers: Int? = nil) -> Int {
         let panels = (n + NR - 1) / NR, mc = rowBlockSize(m: m, n: n), rowBlocks = (m + mc - 1) / mc
         let parallel = m * n * k >= parallelThreshold
-        let w = parallel ? Swift.max(1, Swift.min(workers ?? gemmWorkers(m: m, n: n, k: k), panels * rowBlocks)) : 1
-        return w * gemmScratchPerWorker + (parallel && rowBlocks >= 2 ? panels * NR * k : 0)
+        let w = parallel ? Swift.max(1, Swift.min(workers ?? gemmWorkers(m: m, n: n, k: k), gemmChunks(m: m, n: n))) : 1
+        return w * gemmScratchPerWorker + (rowBlocks >= 2 ? panels * NR * k : 0)
     }
 
     /// Fast GEMM. `scratch` must hold `gemmScratchCount(m:n:k:workers:)` floats for the same `workers`; when nil the
@@ -67,16 +73,13 @@ public enum Kernels {
             return
         }
         let panels = (n + NR - 1) / NR, mc = rowBlockSize(m: m, n: n), rowBlocks = (m + mc - 1) / mc
-        let chunks = panels * rowBlocks
+        let byRows = rowBlocks >= 2, chunks = gemmChunks(m: m, n: n)
         let goParallel = parallel && m * n * k >= parallelThreshold
         let workers = goParallel ? Swift.max(1, Swift.min(requested ?? gemmWorkers(m: m, n: n, k: k), chunks)) : 1
-        // Several row blocks would each pack the same panels of op(B): pack all of op(B) once instead, panel by panel
-        // as [k][32] (a copy: the arithmetic, and so the result, is the same either way).
-        let prepack = goParallel && rowBlocks >= 2
         var owned: UnsafeMutablePointer<Float>? = nil
         let buf: UnsafeMutablePointer<Float>
         if let scratch { buf = scratch } else {
-            owned = .allocate(capacity: workers * gemmScratchPerWorker + (prepack ? panels * NR * k : 0)); buf = owned!
+            owned = .allocate(capacity: workers * gemmScratchPerWorker + (byRows ? panels * NR * k : 0)); buf = owned!
         }
         defer { owned?.deallocate() }
         // op(A)[i, p] = a[i * ars + p * aks]; op(B)[p, j] = b[p * brs + j * bcs]
@@ -96,44 +99,67 @@ public enum Kernels {
                 for j in nb..<NR { d[j] = 0 }
             }
         }
-        let packedAll = buf + workers * gemmScratchPerWorker
-        if prepack {
-            Parallel.forEach(chunks: panels, maxWorkers: workers) { panel, _ in pack(panel * NR, 0, k, packedAll + panel * NR * k) }
+        /// The 8-row tile of op(A) at rows r..<r+rb, k block k0..<k0+kb, as (pointer, row stride, k stride): in place
+        /// when full, else copied to a zero-padded [kb][8] tile at `spare`.
+        let rowTile: (Int, Int, Int, Int, UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int, Int) = { r, rb, k0, kb, spare in
+            if rb == MR { return (a + r * ars + k0 * aks, ars, aks) }
+            for p in 0..<kb {
+                for i in 0..<MR { spare[p * MR + i] = i < rb ? a[(r + i) * ars + (k0 + p) * aks] : 0 }
+            }
+            return (UnsafePointer(spare), 1, MR)
         }
-        let run: (Int, Int) -> Void = { chunk, worker in
-            let panel = chunk % panels, rowBlock = chunk / panels
+        let packedAll = buf + workers * gemmScratchPerWorker
+        /// Chunk = one panel by all rows.
+        let panelChunk: (Int, Int) -> Void = { panel, worker in
             let j0 = panel * NR, nb = Swift.min(NR, n - j0)
-            let r0 = rowBlock * mc, r1 = Swift.min(m, r0 + mc)
             let own = buf + Swift.min(worker, workers - 1) * gemmScratchPerWorker
-            let aTile = own + KC * NR
             var k0 = 0
             while k0 < k {
                 let kb = Swift.min(KC, k - k0)
-                let packedB: UnsafeMutablePointer<Float>
-                if prepack { packedB = packedAll + panel * NR * k + k0 * NR } else { packedB = own; pack(j0, k0, kb, own) }
+                pack(j0, k0, kb, own)
                 let load = accumulate || k0 > 0
                 let tileBias = k0 + kb == k ? bias.map { $0 + j0 } : nil   // added once, after the last k block
+                var r = 0
+                while r < m {
+                    let rb = Swift.min(MR, m - r)
+                    let (ap, rs, ks) = rowTile(r, rb, k0, kb, own + KC * NR)
+                    micro(kb, ap, rs, ks, own, c + r * ldc + j0, ldc, rb, nb, load, tileBias)
+                    r += MR
+                }
+                k0 += kb
+            }
+        }
+        /// Chunk = one 64-row block by all panels (op(B) packed up front).
+        let rowChunk: (Int, Int) -> Void = { rowBlock, worker in
+            let r0 = rowBlock * mc, r1 = Swift.min(m, r0 + mc)
+            let spare = buf + Swift.min(worker, workers - 1) * gemmScratchPerWorker + KC * NR
+            var k0 = 0
+            while k0 < k {
+                let kb = Swift.min(KC, k - k0)
+                let load = accumulate || k0 > 0, last = k0 + kb == k
                 var r = r0
                 while r < r1 {
                     let rb = Swift.min(MR, r1 - r)
-                    if rb == MR {
-                        micro(kb, a + r * ars + k0 * aks, ars, aks, packedB, c + r * ldc + j0, ldc, rb, nb, load, tileBias)
-                    } else {
-                        // remainder rows: copy to a zero-padded [kb][8] tile
-                        for p in 0..<kb {
-                            for i in 0..<MR { aTile[p * MR + i] = i < rb ? a[(r + i) * ars + (k0 + p) * aks] : 0 }
-                        }
-                        micro(kb, aTile, 1, MR, packedB, c + r * ldc + j0, ldc, rb, nb, load, tileBias)
+                    let (ap, rs, ks) = rowTile(r, rb, k0, kb, spare)
+                    for panel in 0..<panels {
+                        let j0 = panel * NR
+                        micro(kb, ap, rs, ks, packedAll + panel * NR * k + k0 * NR, c + r * ldc + j0, ldc, rb,
+                              Swift.min(NR, n - j0), load, last ? bias.map { $0 + j0 } : nil)
                     }
                     r += MR
                 }
                 k0 += kb
             }
         }
-        if goParallel {
-            Parallel.forEach(chunks: chunks, maxWorkers: workers) { chunk, worker in run(chunk, worker) }
+        func each(_ count: Int, _ body: (Int, Int) -> Void) {
+            if goParallel { Parallel.forEach(chunks: count, maxWorkers: workers, body) } else { for i in 0..<count { body(i, 0) } }
+        }
+        if byRows {
+            // all of op(B), panel by panel as [k][32] (a copy: the arithmetic, and so the result, is the same)
+            each(panels) { panel, _ in pack(panel * NR, 0, k, packedAll + panel * NR * k) }
+            each(chunks, rowChunk)
         } else {
-            for chunk in 0..<chunks { run(chunk, 0) }
+            each(chunks, panelChunk)
         }
     }
 
@@ -186,26 +212,40 @@ public enum Kernels {
                 }
             }
         }
-        var ap = a, bp = pb
-        for _ in 0..<kb {
-            let b0 = ld(bp), b1 = ld(bp + 16)
-            let a0 = SIMD16<Float>(repeating: ap[0 * ars])
+        // Two loop shapes, so that the eight A addresses of a step are never one serial chain of additions (which
+        // would cost a cycle each per step, as much as the 16 FMAs): rows of A contiguous in k (aks == 1) are read
+        // through eight row pointers and one index; otherwise (ars == 1) the eight values of a step are adjacent.
+        var bp = pb
+        @inline(__always) func step(_ b0: SIMD16<Float>, _ b1: SIMD16<Float>, _ x0: Float, _ x1: Float, _ x2: Float, _ x3: Float,
+                                    _ x4: Float, _ x5: Float, _ x6: Float, _ x7: Float) {
+            let a0 = SIMD16<Float>(repeating: x0)
             c00 = c00.addingProduct(a0, b0); c01 = c01.addingProduct(a0, b1)
-            let a1 = SIMD16<Float>(repeating: ap[1 * ars])
+            let a1 = SIMD16<Float>(repeating: x1)
             c10 = c10.addingProduct(a1, b0); c11 = c11.addingProduct(a1, b1)
-            let a2 = SIMD16<Float>(repeating: ap[2 * ars])
+            let a2 = SIMD16<Float>(repeating: x2)
             c20 = c20.addingProduct(a2, b0); c21 = c21.addingProduct(a2, b1)
-            let a3 = SIMD16<Float>(repeating: ap[3 * ars])
+            let a3 = SIMD16<Float>(repeating: x3)
             c30 = c30.addingProduct(a3, b0); c31 = c31.addingProduct(a3, b1)
-            let a4 = SIMD16<Float>(repeating: ap[4 * ars])
+            let a4 = SIMD16<Float>(repeating: x4)
             c40 = c40.addingProduct(a4, b0); c41 = c41.addingProduct(a4, b1)
-            let a5 = SIMD16<Float>(repeating: ap[5 * ars])
+            let a5 = SIMD16<Float>(repeating: x5)
             c50 = c50.addingProduct(a5, b0); c51 = c51.addingProduct(a5, b1)
-            let a6 = SIMD16<Float>(repeating: ap[6 * ars])
+            let a6 = SIMD16<Float>(repeating: x6)
             c60 = c60.addingProduct(a6, b0); c61 = c61.addingProduct(a6, b1)
-            let a7 = SIMD16<Float>(repeating: ap[7 * ars])
+            let a7 = SIMD16<Float>(repeating: x7)
             c70 = c70.addingProduct(a7, b0); c71 = c71.addingProduct(a7, b1)
-            ap += aks; bp += NR
+        }
+        var ap = a
+        if ars == 1 {
+            for _ in 0..<kb {
+                step(ld(bp), ld(bp + 16), ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], ap[6], ap[7])
+                ap += aks; bp += NR
+            }
+        } else {
+            for _ in 0..<kb {
+                step(ld(bp), ld(bp + 16), ap[0], ap[ars], ap[2 * ars], ap[3 * ars], ap[4 * ars], ap[5 * ars], ap[6 * ars], ap[7 * ars])
+                ap += aks; bp += NR
+            }
         }
         if let bias {
             // C + bias: one rounding after the sum, as a separate broadcast add would give
