@@ -123,7 +123,7 @@ public enum Kernels {
                 while r < m {
                     let rb = Swift.min(MR, m - r)
                     let (ap, rs, ks) = rowTile(r, rb, k0, kb, own + KC * NR)
-                    micro(kb, ap, rs, ks, own, c + r * ldc + j0, ldc, rb, nb, load, tileBias)
+                    tile(kb, ap, rs, ks, own, c + r * ldc + j0, ldc, rb, nb, load, tileBias)
                     r += MR
                 }
                 k0 += kb
@@ -143,7 +143,7 @@ public enum Kernels {
                     let (ap, rs, ks) = rowTile(r, rb, k0, kb, spare)
                     for panel in 0..<panels {
                         let j0 = panel * NR
-                        micro(kb, ap, rs, ks, packedAll + panel * NR * k + k0 * NR, c + r * ldc + j0, ldc, rb,
+                        tile(kb, ap, rs, ks, packedAll + panel * NR * k + k0 * NR, c + r * ldc + j0, ldc, rb,
                               Swift.min(NR, n - j0), load, last ? bias.map { $0 + j0 } : nil)
                     }
                     r += MR
@@ -169,6 +169,56 @@ public enum Kernels {
     @inline(__always) static func ld(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> { ld(UnsafePointer(p)) }
     @inline(__always) static func st(_ p: UnsafeMutablePointer<Float>, _ v: SIMD16<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
+    /// One register tile: the 8 × 32 kernel, or the 8 × 16 one when the panel has at most 16 columns (a last
+    /// panel: half the work of a zero-padded full tile, the same arithmetic on the columns that exist).
+    @inline(__always)
+    static func tile(_ kb: Int, _ a: UnsafePointer<Float>, _ ars: Int, _ aks: Int,
+                     _ pb: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                     _ rows: Int, _ cols: Int, _ load: Bool, _ bias: UnsafePointer<Float>?) {
+        if cols > 16 { micro(kb, a, ars, aks, pb, c, ldc, rows, cols, load, bias) } else { microHalf(kb, a, ars, aks, pb, c, ldc, rows, cols, load, bias) }
+    }
+
+    /// The 8 × 16 tile: C[0..<rows, 0..<cols] (+)= A[8, kb] · packedB[kb, 0..<16] (packedB rows 32 apart), cols ≤ 16.
+    @inline(never)
+    static func microHalf(_ kb: Int, _ a: UnsafePointer<Float>, _ ars: Int, _ aks: Int,
+                          _ pb: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+                          _ rows: Int, _ cols: Int, _ load: Bool, _ bias: UnsafePointer<Float>?) {
+        typealias V = SIMD16<Float>
+        let full = rows == MR && cols == 16
+        @inline(__always) func get(_ i: Int) -> V {
+            full ? ld(c + i * ldc) : (i < rows ? VectorMath.loadPartial(c + i * ldc, cols) : V())
+        }
+        @inline(__always) func put(_ i: Int, _ v: V) {
+            if full { st(c + i * ldc, v) } else if i < rows { VectorMath.storePartial(c + i * ldc, v, cols) }
+        }
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
+        if load { c0 = get(0); c1 = get(1); c2 = get(2); c3 = get(3); c4 = get(4); c5 = get(5); c6 = get(6); c7 = get(7) }
+        @inline(__always) func step(_ b: V, _ x0: Float, _ x1: Float, _ x2: Float, _ x3: Float,
+                                    _ x4: Float, _ x5: Float, _ x6: Float, _ x7: Float) {
+            c0 = c0.addingProduct(V(repeating: x0), b); c1 = c1.addingProduct(V(repeating: x1), b)
+            c2 = c2.addingProduct(V(repeating: x2), b); c3 = c3.addingProduct(V(repeating: x3), b)
+            c4 = c4.addingProduct(V(repeating: x4), b); c5 = c5.addingProduct(V(repeating: x5), b)
+            c6 = c6.addingProduct(V(repeating: x6), b); c7 = c7.addingProduct(V(repeating: x7), b)
+        }
+        var ap = a, bp = pb
+        if ars == 1 {
+            for _ in 0..<kb {
+                step(ld(bp), ap[0], ap[1], ap[2], ap[3], ap[4], ap[5], ap[6], ap[7])
+                ap += aks; bp += NR
+            }
+        } else {
+            for _ in 0..<kb {
+                step(ld(bp), ap[0], ap[ars], ap[2 * ars], ap[3 * ars], ap[4 * ars], ap[5 * ars], ap[6 * ars], ap[7 * ars])
+                ap += aks; bp += NR
+            }
+        }
+        if let bias {
+            let b = cols == 16 ? ld(bias) : VectorMath.loadPartial(bias, cols)
+            c0 += b; c1 += b; c2 += b; c3 += b; c4 += b; c5 += b; c6 += b; c7 += b
+        }
+        put(0, c0); put(1, c1); put(2, c2); put(3, c3); put(4, c4); put(5, c5); put(6, c6); put(7, c7)
     }
 
     /// The 8 × 32 register tile: C[0..<rows, 0..<cols] (+)= A[8, kb] · packedB[kb, 32]. A full tile reads and
