@@ -34,6 +34,9 @@ let package = Package(
         // One target per reproduced finding (Experiments/<Finding>/).
         .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
         .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
+        // In progress (issue 8): Stage 1 of the composition experiment, and its development probe.
+        .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives"], path: "Experiments/Composition", swiftSettings: optimized),
+        .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Environments", "Composition"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).

@@ -1,0 +1,154 @@
+import Foundation
+import Engine
+import Models
+import Environments
+import Objectives
+
+// Stage 1 of the composition experiment: the base model, supervised on the Stage-1 mixture of StringFunctions
+// (auxiliary-family chains at every depth, the experiment's own family at Level 1 only, an optional small chain prior
+// over train functions), and the gate it must pass before any RL (FINDINGS.md, composition, guidance (f)).
+
+/// Everything that determines the base model (its hash names the checkpoint).
+public struct CompositionBaseConfig: Codable, Equatable, Sendable {
+    public var environment = StringFunctionsConfig()
+    public var mix = StringFunctionsPretrainingMix()
+    public var modelWidth = 256
+    public var layers = 4
+    public var heads = 8
+    public var steps = 3000
+    public var batchSize = 64
+    /// Examples per forward pass within a step (sorted by length, so each pass pads little).
+    public var microBatchSize = 16
+    public var peakLearningRate: Float = 1e-3
+    public var warmupSteps = 200
+    public var weightDecay: Float = 0.01
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    public var transformer: TransformerConfig {
+        TransformerConfig(vocabularySize: StringFunctionsTokenizer.vocabularySize,
+                          contextLength: StringFunctionsFormat.contextLength(level: StringFunctionsEnvironment.maxLevel,
+                                                                             style: environment.traceStyle),
+                          modelWidth: modelWidth, layers: layers, heads: heads, positionEncoding: .rotary)
+    }
+}
+
+/// One supervised batch: prompt + target sequences right-padded to a common length; the loss covers the target
+/// tokens only (each predicted from everything before it).
+public struct SupervisedBatch {
+    public var inputs: [Int32]
+    public var targets: [Int32]      // −1 = no loss at this position
+    public var batch: Int
+    public var targetCount: Int
+
+    public init(_ examples: [(prompt: [Int32], target: [Int32])]) {
+        let length = examples.map { $0.prompt.count + $0.target.count }.max() ?? 1
+        batch = examples.count
+        inputs = []; targets = []; targetCount = 0
+        inputs.reserveCapacity(batch * (length - 1)); targets.reserveCapacity(batch * (length - 1))
+        for (prompt, target) in examples {
+            let sequence = prompt + target
+            for c in 0..<(length - 1) {
+                inputs.append(c < sequence.count ? sequence[c] : StringFunctionsTokenizer.pad)
+                // column c predicts token c + 1
+                let t = c + 1
+                if t >= prompt.count && t < sequence.count { targets.append(sequence[t]); targetCount += 1 } else { targets.append(-1) }
+            }
+        }
+    }
+
+    /// Summed next-token cross-entropy over the target tokens.
+    public func summedLoss(_ model: Transformer, graph: Graph) -> Tensor {
+        model.logits(inputs, batch: batch, graph: graph).crossEntropy(targets: graph.indices(targets)).sum()
+    }
+
+    /// Mean next-token cross-entropy over all target tokens of `examples`, computed in micro-batches of similar
+    /// lengths (sorted by length, ties by position) so that short examples are not padded to the longest one.
+    public static func loss(_ examples: [(prompt: [Int32], target: [Int32])], model: Transformer, graph: Graph,
+                            microBatch: Int) -> Tensor {
+        let order = examples.indices.sorted {
+            let a = examples[$0].prompt.count + examples[$0].target.count, b = examples[$1].prompt.count + examples[$1].target.count
+            return a != b ? a < b : $0 < $1
+        }
+        var total: Tensor? = nil, tokens = 0
+        var i = 0
+        while i < order.count {
+            let part = SupervisedBatch(order[i..<Swift.min(order.count, i + microBatch)].map { examples[$0] })
+            let l = part.summedLoss(model, graph: graph)
+            total = total.map { $0 + l } ?? l
+            tokens += part.targetCount
+            i += microBatch
+        }
+        return total! * (1 / Float(Swift.max(1, tokens)))
+    }
+}
+
+public enum CompositionBase {
+    /// Trains the base from scratch, deterministically. `report(step, loss)` is called every `every` steps.
+    public static func train(_ config: CompositionBaseConfig, every: Int = 100,
+                             report: (Int, Float) -> Void = { _, _ in }) throws -> Transformer {
+        let env = StringFunctionsEnvironment(config: config.environment)
+        let rng = RandomStream(seed: config.seed)
+        var initRng = rng.child("init")
+        let model = Transformer(config.transformer, rng: &initRng)
+        var dataRng = rng.child("stage1-data")
+        let optimizer = AdamW(weightDecay: config.weightDecay)
+        let schedule = LearningRateSchedule.warmupCosine(peak: config.peakLearningRate, warmupSteps: config.warmupSteps,
+                                                         totalSteps: config.steps, minimum: config.peakLearningRate / 10)
+        var running: Float = 0
+        try TrainingLoop.run(steps: config.steps, parameters: model.parameters, optimizer: optimizer, schedule: schedule) { g, step in
+            let examples = (0..<config.batchSize).map { _ in env.example(for: env.sampleStageOne(mix: config.mix, rng: &dataRng)) }
+            let l = SupervisedBatch.loss(examples, model: model, graph: g, microBatch: config.microBatchSize)
+            running = step == 0 ? l.item : 0.98 * running + 0.02 * l.item
+            if (step + 1) % every == 0 { report(step + 1, running) }
+            return l
+        }
+        return model
+    }
+
+    /// Greedy exact-match accuracy of `model` on `problems`, evaluated in batches of `batch`.
+    public static func greedyAccuracy(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
+                                      batch: Int = 128) -> [Bool] {
+        var correct: [Bool] = []
+        var rng = RandomStream(seed: 0)
+        let graph = Graph(recording: false)
+        var start = 0
+        while start < problems.count {
+            let chunk = Array(problems[start..<Swift.min(problems.count, start + batch)])
+            let level = chunk.map(\.level).max()!
+            let options = SamplingOptions(maxNewTokens: env.maxResponseLength(level: level, style: env.config.traceStyle), greedy: true,
+                                          endToken: StringFunctionsTokenizer.end, padToken: StringFunctionsTokenizer.pad)
+            graph.reset()
+            let rollout = model.sample(prompts: chunk.map { env.prompt(for: $0) }, options: options, rng: &rng, graph: graph)
+            for (i, p) in chunk.enumerated() { correct.append(env.verify(response: rollout.response(i), problem: p).isCorrect) }
+            start += batch
+        }
+        return correct
+    }
+
+    /// The gate metrics: Level-1 accuracy per main-family function, held-out Levels 2–3, train Levels 1–3.
+    public struct Gate: Sendable {
+        public var levelOneByFunction: [Int: Double]
+        public var heldOut: [Int: Double]
+        public var train: [Int: Double]
+        public var passes: Bool {
+            (levelOneByFunction.values.min() ?? 0) >= 0.9 && (heldOut[3] ?? 0) >= 0.02 && (heldOut[3] ?? 1) <= 0.25
+                && (train[2] ?? 1) < 0.9
+        }
+    }
+
+    public static func gate(_ model: Transformer, _ env: StringFunctionsEnvironment, problems n: Int) -> Gate {
+        func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swift.max(1, xs.count)) }
+        let l1 = env.testSet(level: 1, subset: .main, size: n)
+        let l1Correct = greedyAccuracy(model, env, l1)
+        var byFunction: [Int: [Bool]] = [:]
+        for (p, ok) in zip(l1, l1Correct) { byFunction[p.calls[0], default: []].append(ok) }
+        var heldOut: [Int: Double] = [:], train: [Int: Double] = [:]
+        for level in 2...3 {
+            heldOut[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .heldOut, size: n)))
+            train[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .train, size: n)))
+        }
+        return Gate(levelOneByFunction: byFunction.mapValues(rate), heldOut: heldOut, train: train)
+    }
+}
