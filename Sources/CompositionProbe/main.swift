@@ -10,23 +10,24 @@ import Composition
 var config = CompositionBaseConfig()
 var evalProblems = 256
 var args = Array(CommandLine.arguments.dropFirst())
-func value(_ flag: String) -> String {
-    guard let v = args.first else { FileHandle.standardError.write("\(flag) needs a value\n".data(using: .utf8)!); exit(2) }
-    args.removeFirst(); return v
+func fail(_ message: String) -> Never { FileHandle.standardError.write((message + "\n").data(using: .utf8)!); exit(2) }
+func value<T: LosslessStringConvertible>(_ flag: String) -> T {
+    guard let v = args.first, let parsed = T(v) else { fail("\(flag) needs a \(T.self) value") }
+    args.removeFirst(); return parsed
 }
 while let a = args.first {
     args.removeFirst()
     switch a {
-    case "--steps": config.steps = Int(value(a))!
-    case "--width": config.modelWidth = Int(value(a))!
-    case "--layers": config.layers = Int(value(a))!
-    case "--heads": config.heads = Int(value(a))!
-    case "--batch": config.batchSize = Int(value(a))!
-    case "--lr": config.peakLearningRate = Float(value(a))!
-    case "--aux-share": config.mix.auxiliaryShare = Double(value(a))!
-    case "--chain-share": config.mix.trainChainShare = Double(value(a))!
-    case "--eval": evalProblems = Int(value(a))!
-    default: FileHandle.standardError.write("unknown flag \(a)\n".data(using: .utf8)!); exit(2)
+    case "--steps": config.steps = value(a)
+    case "--width": config.modelWidth = value(a)
+    case "--layers": config.layers = value(a)
+    case "--heads": config.heads = value(a)
+    case "--batch": config.batchSize = value(a)
+    case "--lr": config.peakLearningRate = value(a)
+    case "--aux-share": config.mix.auxiliaryShare = value(a)
+    case "--chain-share": config.mix.trainChainShare = value(a)
+    case "--eval": evalProblems = value(a)
+    default: fail("unknown flag \(a) (flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --eval)")
     }
 }
 let start = Date()
