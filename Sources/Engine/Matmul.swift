@@ -177,7 +177,11 @@ public enum Kernels {
     static func tile(_ kb: Int, _ a: UnsafePointer<Float>, _ ars: Int, _ aks: Int,
                      _ pb: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
                      _ rows: Int, _ cols: Int, _ load: Bool, _ bias: UnsafePointer<Float>?) {
-        if cols > 16 { micro(kb, a, ars, aks, pb, c, ldc, rows, cols, load, bias) } else { microHalf(kb, a, ars, aks, pb, c, ldc, rows, cols, load, bias) }
+        if cols > 16 {
+            micro(kb, a, ars, aks, pb, c, ldc, rows, cols, load, bias)
+        } else {
+            microHalf(kb, a, ars, aks, pb, c, ldc, rows, cols, load, bias)
+        }
     }
 
     /// The 8 × 16 tile: C[0..<rows, 0..<cols] (+)= A[8, kb] · packedB[kb, 0..<16] (packedB rows 32 apart), cols ≤ 16.
@@ -262,9 +266,10 @@ public enum Kernels {
                 }
             }
         }
-        // Two loop shapes, so that the eight A addresses of a step are never one serial chain of additions (which
-        // would cost a cycle each per step, as much as the 16 FMAs): rows of A contiguous in k (aks == 1) are read
-        // through eight row pointers and one index; otherwise (ars == 1) the eight values of a step are adjacent.
+        // Two loop shapes. When the eight values of a step are adjacent (ars == 1: a transposed A or a packed edge
+        // tile) they are read at constant offsets from one pointer, not through ap[i·ars], which the compiler turns
+        // into a serial chain of address additions (measured +7% on a transposed-A product). Rows of A contiguous in
+        // k keep ap[i·ars]: eight row pointers and one index measured no faster there.
         var bp = pb
         @inline(__always) func step(_ b0: SIMD16<Float>, _ b1: SIMD16<Float>, _ x0: Float, _ x1: Float, _ x2: Float, _ x3: Float,
                                     _ x4: Float, _ x5: Float, _ x6: Float, _ x7: Float) {
