@@ -35,7 +35,8 @@ let package = Package(
         .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
         .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
         // In progress (issue 8): Stage 1 of the composition experiment, and its development probe.
-        .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives"], path: "Experiments/Composition", swiftSettings: optimized),
+        .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives"], path: "Experiments/Composition",
+                exclude: ["DESIGNS.md"], swiftSettings: optimized),
         .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Environments", "Composition"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor"], swiftSettings: optimized),

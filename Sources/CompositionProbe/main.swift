@@ -39,7 +39,9 @@ let model = try CompositionBase.train(config, every: 100) { step, loss in
 let trained = Date().timeIntervalSince(start)
 let env = StringFunctionsEnvironment(config: config.environment)
 let gate = CompositionBase.gate(model, env, problems: evalProblems)
-let l1 = gate.levelOneByFunction.sorted { $0.key < $1.key }.map { String(format: "f%d %.2f", $0.key, $0.value) }.joined(separator: ", ")
+let l1 = gate.levelOneByFunction.sorted { $0.key < $1.key }.map {
+    String(format: "f%d (%@, %@) %.2f", $0.key, "\(env.kind(of: $0.key))", env.trainFunctions.contains($0.key) ? "train" : "held out", $0.value)
+}.joined(separator: ", ")
 print("Level-1 by function: \(l1)")
 print(String(format: "held-out L2 %.3f  L3 %.3f | train L2 %.3f  L3 %.3f | gate %@", gate.heldOut[2]!, gate.heldOut[3]!, gate.train[2]!,
              gate.train[3]!, gate.passes ? "passes" : "fails"))
