@@ -37,7 +37,7 @@ let package = Package(
         // In progress (issue 8): Stage 1 of the composition experiment, and its development probe.
         .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives"], path: "Experiments/Composition",
                 exclude: ["DESIGNS.md"], swiftSettings: optimized),
-        .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Environments", "Composition"], swiftSettings: optimized),
+        .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Models", "Environments", "Composition"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).

@@ -1,14 +1,16 @@
 // Development probe for the composition experiment's Stage 1 (not a user command): trains one base design and prints
 // its gate metrics, so designs can be compared before the experiment wires them in.
 //     swift run -c release CompositionProbe [--steps N] [--width D] [--layers L] [--heads H] [--batch B] [--lr X]
-//         [--aux-share S] [--chain-share S] [--eval N]
+//         [--aux-share S] [--chain-share S] [--eval N] [--save FILE]
 import Foundation
 import Engine
+import Models
 import Environments
 import Composition
 
 var config = CompositionBaseConfig()
 var evalProblems = 256
+var savePath: String? = nil
 var args = Array(CommandLine.arguments.dropFirst())
 func fail(_ message: String) -> Never { FileHandle.standardError.write((message + "\n").data(using: .utf8)!); exit(2) }
 func value<T: LosslessStringConvertible>(_ flag: String) -> T {
@@ -27,7 +29,8 @@ while let a = args.first {
     case "--aux-share": config.mix.auxiliaryShare = value(a)
     case "--chain-share": config.mix.trainChainShare = value(a)
     case "--eval": evalProblems = value(a)
-    default: fail("unknown flag \(a) (flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --eval)")
+    case "--save": savePath = value(a)
+    default: fail("unknown flag \(a) (flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --eval --save)")
     }
 }
 let start = Date()
@@ -37,6 +40,10 @@ let model = try CompositionBase.train(config, every: 100) { step, loss in
     fflush(stdout)
 }
 let trained = Date().timeIntervalSince(start)
+if let savePath {
+    let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+    try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON]).write(to: URL(fileURLWithPath: savePath))
+}
 let env = StringFunctionsEnvironment(config: config.environment)
 let gate = CompositionBase.gate(model, env, problems: evalProblems)
 let l1 = gate.levelOneByFunction.sorted { $0.key < $1.key }.map {
