@@ -1,55 +1,112 @@
-// Development probe for the composition experiment's Stage 1 (not a user command): trains one base design and prints
-// its gate metrics, so designs can be compared before the experiment wires them in.
-//     swift run -c release CompositionProbe [--steps N] [--width D] [--layers L] [--heads H] [--batch B] [--lr X]
-//         [--aux-share S] [--chain-share S] [--eval N] [--save FILE]
+// Development probe for the composition experiment (not a user command), to compare designs before the experiment
+// wires them in.
+//     swift run -c release CompositionProbe [base] [--steps N] [--width D] [--layers L] [--heads H] [--batch B]
+//         [--lr X] [--aux-share S] [--chain-share S] [--eval N] [--save FILE]
+//         trains one Stage-1 base design and prints its gate metrics (optionally saving it)
+//     swift run -c release CompositionProbe rl --base FILE [--levels 2 | 1,2 | 1] [--steps N] [--lr X]
+//         [--prompts P] [--group G] [--eval N]
+//         GRPO from a saved base on train functions; prints held-out Levels 1–4 and train Levels 1–3 before and after
 import Foundation
 import Engine
 import Models
 import Environments
 import Composition
 
-var config = CompositionBaseConfig()
-var evalProblems = 256
-var savePath: String? = nil
-var args = Array(CommandLine.arguments.dropFirst())
 func fail(_ message: String) -> Never { FileHandle.standardError.write((message + "\n").data(using: .utf8)!); exit(2) }
+var args = Array(CommandLine.arguments.dropFirst())
 func value<T: LosslessStringConvertible>(_ flag: String) -> T {
     guard let v = args.first, let parsed = T(v) else { fail("\(flag) needs a \(T.self) value") }
     args.removeFirst(); return parsed
 }
-while let a = args.first {
-    args.removeFirst()
-    switch a {
-    case "--steps": config.steps = value(a)
-    case "--width": config.modelWidth = value(a)
-    case "--layers": config.layers = value(a)
-    case "--heads": config.heads = value(a)
-    case "--batch": config.batchSize = value(a)
-    case "--lr": config.peakLearningRate = value(a)
-    case "--aux-share": config.mix.auxiliaryShare = value(a)
-    case "--chain-share": config.mix.trainChainShare = value(a)
-    case "--eval": evalProblems = value(a)
-    case "--save": savePath = value(a)
-    default: fail("unknown flag \(a) (flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --eval --save)")
-    }
-}
+let command = args.first.map { $0.hasPrefix("--") ? "base" : args.removeFirst() } ?? "base"
 let start = Date()
-print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare)")
-let model = try CompositionBase.train(config, every: 100) { step, loss in
-    print(String(format: "step %5d  loss %.4f  %.0f s", step, loss, Date().timeIntervalSince(start)))
+var evalProblems = 256
+
+func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swift.max(1, xs.count)) }
+
+/// Greedy accuracy on the reserved test sets: held-out Levels 1–4, train Levels 1–3.
+func levels(_ model: Transformer, _ env: StringFunctionsEnvironment) -> String {
+    var parts: [String] = []
+    for (subset, name, top) in [(StringFunctionsSubset.heldOut, "held-out", 4), (.train, "train", 3)] {
+        let accs = (1...top).map { rate(CompositionBase.greedyAccuracy(model, env, env.testSet(level: $0, subset: subset, size: evalProblems))) }
+        parts.append(name + " " + accs.enumerated().map { String(format: "L%d %.3f", $0.offset + 1, $0.element) }.joined(separator: " "))
+    }
+    return parts.joined(separator: " | ")
+}
+
+switch command {
+case "base":
+    var config = CompositionBaseConfig()
+    var savePath: String? = nil
+    while let a = args.first {
+        args.removeFirst()
+        switch a {
+        case "--steps": config.steps = value(a)
+        case "--width": config.modelWidth = value(a)
+        case "--layers": config.layers = value(a)
+        case "--heads": config.heads = value(a)
+        case "--batch": config.batchSize = value(a)
+        case "--lr": config.peakLearningRate = value(a)
+        case "--aux-share": config.mix.auxiliaryShare = value(a)
+        case "--chain-share": config.mix.trainChainShare = value(a)
+        case "--eval": evalProblems = value(a)
+        case "--save": savePath = value(a)
+        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --eval --save)")
+        }
+    }
+    print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare)")
+    let model = try CompositionBase.train(config, every: 100) { step, loss in
+        print(String(format: "step %5d  loss %.4f  %.0f s", step, loss, Date().timeIntervalSince(start)))
+        fflush(stdout)
+    }
+    let trained = Date().timeIntervalSince(start)
+    if let savePath {
+        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON]).write(to: URL(fileURLWithPath: savePath))
+    }
+    let env = StringFunctionsEnvironment(config: config.environment)
+    let gate = CompositionBase.gate(model, env, problems: evalProblems)
+    let l1 = gate.levelOneByFunction.sorted { $0.key < $1.key }.map {
+        String(format: "f%d (%@, %@) %.2f", $0.key, "\(env.kind(of: $0.key))", env.trainFunctions.contains($0.key) ? "train" : "held out", $0.value)
+    }.joined(separator: ", ")
+    print("Level-1 by function: \(l1)")
+    print(String(format: "held-out L2 %.3f  L3 %.3f | train L2 %.3f  L3 %.3f | gate %@", gate.heldOut[2]!, gate.heldOut[3]!, gate.train[2]!,
+                 gate.train[3]!, gate.passes ? "passes" : "fails"))
+    print(String(format: "training %.0f s, evaluation %.0f s", trained, Date().timeIntervalSince(start) - trained))
+case "rl":
+    var config = CompositionRLConfig()
+    var basePath: String? = nil
+    while let a = args.first {
+        args.removeFirst()
+        switch a {
+        case "--base": basePath = value(a)
+        case "--levels":
+            let text: String = value(a)
+            let parsed = text.split(separator: ",").compactMap { Int($0) }.filter { (1...6).contains($0) }
+            if parsed.isEmpty || parsed.count != text.split(separator: ",").count { fail("--levels: \(text) is not a list like 2 or 1,2") }
+            config.levels = parsed
+        case "--steps": config.steps = value(a)
+        case "--lr": config.learningRate = value(a)
+        case "--prompts": config.promptsPerStep = value(a)
+        case "--group": config.groupSize = value(a)
+        case "--eval": evalProblems = value(a)
+        default: fail("unknown flag \(a) (rl flags: --base --levels --steps --lr --prompts --group --eval)")
+        }
+    }
+    guard let basePath else { fail("rl needs --base FILE (a base saved by `CompositionProbe base --save FILE`)") }
+    let (model, baseConfig) = try CompositionRL.loadBase(URL(fileURLWithPath: basePath))
+    let env = StringFunctionsEnvironment(config: baseConfig.environment)
+    print("RL on train Levels \(config.levels), \(config.steps) steps × \(config.promptsPerStep) prompts × \(config.groupSize) samples, lr \(config.learningRate)")
+    print("before: " + levels(model, env))
     fflush(stdout)
+    try CompositionRL.run(model, env, config) { step, stats in
+        if step % 10 == 0 {
+            print(String(format: "step %4d  reward %.3f  kept %.2f  entropy %.3f  %.0f s", step, stats.meanReward, stats.keptFraction,
+                         stats.entropy, Date().timeIntervalSince(start)))
+            fflush(stdout)
+        }
+    }
+    print("after:  " + levels(model, env))
+default:
+    fail("unknown command \(command) (base or rl)")
 }
-let trained = Date().timeIntervalSince(start)
-if let savePath {
-    let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
-    try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON]).write(to: URL(fileURLWithPath: savePath))
-}
-let env = StringFunctionsEnvironment(config: config.environment)
-let gate = CompositionBase.gate(model, env, problems: evalProblems)
-let l1 = gate.levelOneByFunction.sorted { $0.key < $1.key }.map {
-    String(format: "f%d (%@, %@) %.2f", $0.key, "\(env.kind(of: $0.key))", env.trainFunctions.contains($0.key) ? "train" : "held out", $0.value)
-}.joined(separator: ", ")
-print("Level-1 by function: \(l1)")
-print(String(format: "held-out L2 %.3f  L3 %.3f | train L2 %.3f  L3 %.3f | gate %@", gate.heldOut[2]!, gate.heldOut[3]!, gate.train[2]!,
-             gate.train[3]!, gate.passes ? "passes" : "fails"))
-print(String(format: "training %.0f s, evaluation %.0f s", trained, Date().timeIntervalSince(start) - trained))
