@@ -22,6 +22,10 @@ public struct CompositionBaseConfig: Codable, Equatable, Sendable {
     public var peakLearningRate: Float = 1e-3
     public var warmupSteps = 200
     public var weightDecay: Float = 0.01
+    /// Main-family Level-1 examples are preceded, in the same sequence, by 0…packedContext solved Level-1 examples
+    /// (main or auxiliary family, half each), so that the atomic skills are also practised away from the start of a
+    /// sequence, where a trace's later steps need them. No composition is shown. 0 = off.
+    public var packedContext = 0
     public var seed: UInt64 = 0
 
     public init() {}
@@ -34,47 +38,62 @@ public struct CompositionBaseConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// One supervised batch: prompt + target sequences right-padded to a common length; the loss covers the target
-/// tokens only (each predicted from everything before it).
+/// A training sequence and which of its tokens carry loss (each predicted from everything before it).
+public struct SupervisedSequence {
+    public var tokens: [Int32]
+    public var trained: [Bool]
+
+    /// prompt + target, the loss on the target tokens.
+    public init(prompt: [Int32], target: [Int32]) {
+        tokens = prompt + target
+        trained = [Bool](repeating: false, count: prompt.count) + [Bool](repeating: true, count: target.count)
+    }
+
+    /// Appends prompt + target (the loss on the target tokens).
+    public mutating func append(prompt: [Int32], target: [Int32]) {
+        tokens += prompt + target
+        trained += [Bool](repeating: false, count: prompt.count) + [Bool](repeating: true, count: target.count)
+    }
+}
+
+/// One supervised batch: sequences right-padded to a common length.
 public struct SupervisedBatch {
     public var inputs: [Int32]
     public var targets: [Int32]      // −1 = no loss at this position
     public var batch: Int
     public var targetCount: Int
 
-    public init(_ examples: [(prompt: [Int32], target: [Int32])]) {
-        let length = examples.map { $0.prompt.count + $0.target.count }.max() ?? 1
-        batch = examples.count
+    public init(_ sequences: [SupervisedSequence]) {
+        let length = sequences.map(\.tokens.count).max() ?? 1
+        batch = sequences.count
         inputs = []; targets = []; targetCount = 0
         inputs.reserveCapacity(batch * (length - 1)); targets.reserveCapacity(batch * (length - 1))
-        for (prompt, target) in examples {
-            let sequence = prompt + target
+        for s in sequences {
             for c in 0..<(length - 1) {
-                inputs.append(c < sequence.count ? sequence[c] : StringFunctionsTokenizer.pad)
+                inputs.append(c < s.tokens.count ? s.tokens[c] : StringFunctionsTokenizer.pad)
                 // column c predicts token c + 1
                 let t = c + 1
-                if t >= prompt.count && t < sequence.count { targets.append(sequence[t]); targetCount += 1 } else { targets.append(-1) }
+                if t < s.tokens.count && s.trained[t] { targets.append(s.tokens[t]); targetCount += 1 } else { targets.append(-1) }
             }
         }
     }
 
-    /// Summed next-token cross-entropy over the target tokens.
+    /// Summed next-token cross-entropy over the trained tokens.
     public func summedLoss(_ model: Transformer, graph: Graph) -> Tensor {
         model.logits(inputs, batch: batch, graph: graph).crossEntropy(targets: graph.indices(targets)).sum()
     }
 
-    /// Mean next-token cross-entropy over all target tokens of `examples`, computed in micro-batches of similar
-    /// lengths (sorted by length, ties by position) so that short examples are not padded to the longest one.
-    public static func loss(_ examples: [(prompt: [Int32], target: [Int32])], model: Transformer, graph: Graph,
-                            microBatch: Int) -> Tensor {
-        let order = examples.indices.sorted {
-            let a = examples[$0].prompt.count + examples[$0].target.count, b = examples[$1].prompt.count + examples[$1].target.count
+    /// Mean next-token cross-entropy over all trained tokens of `sequences`, computed in micro-batches of similar
+    /// lengths (sorted by length, ties by position) so that short sequences are not padded to the longest one.
+    public static func loss(_ sequences: [SupervisedSequence], model: Transformer, graph: Graph, microBatch: Int) -> Tensor {
+        let order = sequences.indices.sorted {
+            let a = sequences[$0].tokens.count, b = sequences[$1].tokens.count
             return a != b ? a < b : $0 < $1
         }
         var total: Tensor? = nil, tokens = 0
         var i = 0
         while i < order.count {
-            let part = SupervisedBatch(order[i..<Swift.min(order.count, i + microBatch)].map { examples[$0] })
+            let part = SupervisedBatch(order[i..<Swift.min(order.count, i + microBatch)].map { sequences[$0] })
             let l = part.summedLoss(model, graph: graph)
             total = total.map { $0 + l } ?? l
             tokens += part.targetCount
@@ -98,13 +117,32 @@ public enum CompositionBase {
                                                          totalSteps: config.steps, minimum: config.peakLearningRate / 10)
         var running: Float = 0
         try TrainingLoop.run(steps: config.steps, parameters: model.parameters, optimizer: optimizer, schedule: schedule) { g, step in
-            let examples = (0..<config.batchSize).map { _ in env.example(for: env.sampleStageOne(mix: config.mix, rng: &dataRng)) }
-            let l = SupervisedBatch.loss(examples, model: model, graph: g, microBatch: config.microBatchSize)
+            let sequences = (0..<config.batchSize).map { _ in stageOneSequence(env, config, rng: &dataRng) }
+            let l = SupervisedBatch.loss(sequences, model: model, graph: g, microBatch: config.microBatchSize)
             running = step == 0 ? l.item : 0.98 * running + 0.02 * l.item
             if (step + 1) % every == 0 { report(step + 1, running) }
             return l
         }
         return model
+    }
+
+    /// One Stage-1 training sequence: a problem of the mixture, and for a main-family Level-1 problem 0…packedContext
+    /// solved Level-1 examples before it (the loss on every response, never on a prompt).
+    public static func stageOneSequence(_ env: StringFunctionsEnvironment, _ config: CompositionBaseConfig,
+                                        rng: inout RandomStream) -> SupervisedSequence {
+        let problem = env.sampleStageOne(mix: config.mix, rng: &rng)
+        let (prompt, target) = env.example(for: problem)
+        guard config.packedContext > 0, problem.level == 1, StringFunctionsTokenizer.isMainFunction(problem.calls[0]) else {
+            return SupervisedSequence(prompt: prompt, target: target)
+        }
+        var sequence = SupervisedSequence(prompt: [], target: [])
+        for _ in 0..<rng.int(config.packedContext + 1) {
+            let subset: StringFunctionsSubset = rng.int(2) == 0 ? .main : .auxiliary
+            let (p, t) = env.example(for: env.sampleProblem(level: 1, subset: subset, inputs: config.mix.mainInputs, rng: &rng))
+            sequence.append(prompt: p, target: t)
+        }
+        sequence.append(prompt: prompt, target: target)
+        return sequence
     }
 
     /// Greedy exact-match accuracy of `model` on `problems`, evaluated in batches of `batch`.

@@ -1,7 +1,7 @@
 // Development probe for the composition experiment (not a user command), to compare designs before the experiment
 // wires them in.
 //     swift run -c release CompositionProbe [base] [--steps N] [--width D] [--layers L] [--heads H] [--batch B]
-//         [--lr X] [--aux-share S] [--chain-share S] [--eval N] [--save FILE]
+//         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--eval N] [--save FILE]
 //         trains one Stage-1 base design and prints its gate metrics (optionally saving it)
 //     swift run -c release CompositionProbe rl --base FILE [--levels 2 | 1,2 | 1] [--steps N] [--lr X]
 //         [--prompts P] [--group G] [--eval N]
@@ -49,12 +49,13 @@ case "base":
         case "--lr": config.peakLearningRate = value(a)
         case "--aux-share": config.mix.auxiliaryShare = value(a)
         case "--chain-share": config.mix.trainChainShare = value(a)
+        case "--packed": config.packedContext = value(a)
         case "--eval": evalProblems = value(a)
         case "--save": savePath = value(a)
-        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --eval --save)")
+        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --packed --eval --save)")
         }
     }
-    print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare)")
+    print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare), packed context 0…\(config.packedContext)")
     let model = try CompositionBase.train(config, every: 100) { step, loss in
         print(String(format: "step %5d  loss %.4f  %.0f s", step, loss, Date().timeIntervalSince(start)))
         fflush(stdout)
