@@ -148,7 +148,13 @@ public enum CompositionBase {
     /// Greedy exact-match accuracy of `model` on `problems`, evaluated in batches of `batch`.
     public static func greedyAccuracy(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
                                       batch: Int = 128) -> [Bool] {
-        var correct: [Bool] = []
+        zip(greedyResponses(model, env, problems, batch: batch), problems).map { env.verify(response: $0, problem: $1).isCorrect }
+    }
+
+    /// Greedy responses of `model` to `problems`, in batches of `batch`.
+    public static func greedyResponses(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
+                                       batch: Int = 128) -> [[Int32]] {
+        var responses: [[Int32]] = []
         var rng = RandomStream(seed: 0)
         let graph = Graph(recording: false)
         var start = 0
@@ -159,10 +165,10 @@ public enum CompositionBase {
                                           endToken: StringFunctionsTokenizer.end, padToken: StringFunctionsTokenizer.pad)
             graph.reset()
             let rollout = model.sample(prompts: chunk.map { env.prompt(for: $0) }, options: options, rng: &rng, graph: graph)
-            for (i, p) in chunk.enumerated() { correct.append(env.verify(response: rollout.response(i), problem: p).isCorrect) }
+            for i in chunk.indices { responses.append(rollout.response(i)) }
             start += batch
         }
-        return correct
+        return responses
     }
 
     /// The gate metrics: Level-1 accuracy per main-family function, held-out Levels 2–3, train Levels 1–3.

@@ -24,14 +24,28 @@ var evalProblems = 256
 
 func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swift.max(1, xs.count)) }
 
-/// Greedy accuracy on the reserved test sets: held-out Levels 1–4, train Levels 1–3.
+/// Greedy accuracy on the reserved test sets (held-out Levels 1–4, train Levels 1–3), and the error classes of the
+/// held-out Level-2 and Level-3 answers.
 func levels(_ model: Transformer, _ env: StringFunctionsEnvironment) -> String {
     var parts: [String] = []
     for (subset, name, top) in [(StringFunctionsSubset.heldOut, "held-out", 4), (.train, "train", 3)] {
-        let accs = (1...top).map { rate(CompositionBase.greedyAccuracy(model, env, env.testSet(level: $0, subset: subset, size: evalProblems))) }
-        parts.append(name + " " + accs.enumerated().map { String(format: "L%d %.3f", $0.offset + 1, $0.element) }.joined(separator: " "))
+        var line = name
+        for level in 1...top {
+            let problems = env.testSet(level: level, subset: subset, size: evalProblems)
+            let responses = CompositionBase.greedyResponses(model, env, problems)
+            let classes = zip(responses, problems).map { env.classify(response: $0, problem: $1) }
+            line += String(format: " L%d %.3f", level, rate(classes.map { $0 == .correct }))
+            if subset == .heldOut && (level == 2 || level == 3) {
+                let wrong = classes.filter { $0 != .correct }
+                let shares = StringFunctionsErrorClass.allCases.filter { $0 != .correct }.map { c in
+                    String(format: "%@ %.2f", c.rawValue, Double(wrong.filter { $0 == c }.count) / Double(Swift.max(1, wrong.count)))
+                }
+                line += " (errors: " + shares.joined(separator: ", ") + ")"
+            }
+        }
+        parts.append(line)
     }
-    return parts.joined(separator: " | ")
+    return parts.joined(separator: "\n        ")
 }
 
 switch command {
@@ -77,6 +91,7 @@ case "base":
 case "rl":
     var config = CompositionRLConfig()
     var basePath: String? = nil
+    var show = 0
     while let a = args.first {
         args.removeFirst()
         switch a {
@@ -91,13 +106,24 @@ case "rl":
         case "--prompts": config.promptsPerStep = value(a)
         case "--group": config.groupSize = value(a)
         case "--eval": evalProblems = value(a)
-        default: fail("unknown flag \(a) (rl flags: --base --levels --steps --lr --prompts --group --eval)")
+        case "--show": show = value(a)
+        default: fail("unknown flag \(a) (rl flags: --base --levels --steps --lr --prompts --group --eval --show)")
         }
     }
     guard let basePath else { fail("rl needs --base FILE (a base saved by `CompositionProbe base --save FILE`)") }
     let (model, baseConfig) = try CompositionRL.loadBase(URL(fileURLWithPath: basePath))
     let env = StringFunctionsEnvironment(config: baseConfig.environment)
     print("RL on train Levels \(config.levels), \(config.steps) steps × \(config.promptsPerStep) prompts × \(config.groupSize) samples, lr \(config.learningRate)")
+    if show > 0 {
+        // a few held-out Level-2 and Level-3 answers, decoded
+        for level in 2...3 {
+            let problems = Array(env.testSet(level: level, subset: .heldOut, size: evalProblems).prefix(show))
+            for (p, r) in zip(problems, CompositionBase.greedyResponses(model, env, problems)) {
+                print("  " + StringFunctionsTokenizer.decode(env.prompt(for: p)) + " " + StringFunctionsTokenizer.decode(r)
+                      + "   [gold " + StringFunctionsTokenizer.decode(env.response(for: p)) + "]")
+            }
+        }
+    }
     print("before: " + levels(model, env))
     fflush(stdout)
     try CompositionRL.run(model, env, config) { step, stats in
