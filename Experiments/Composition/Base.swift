@@ -26,16 +26,57 @@ public struct CompositionBaseConfig: Codable, Equatable, Sendable {
     /// (main or auxiliary family, half each), so that the atomic skills are also practised away from the start of a
     /// sequence, where a trace's later steps need them. No composition is shown. 0 = off.
     public var packedContext = 0
+    /// Write each function id as a family token and its digits (`f14` → `F 1 4`, `g4` → `G 4`; see `IdSpelling`).
+    public var spelledIds = false
     public var seed: UInt64 = 0
 
     public init() {}
 
     public var transformer: TransformerConfig {
-        TransformerConfig(vocabularySize: StringFunctionsTokenizer.vocabularySize,
-                          contextLength: StringFunctionsFormat.contextLength(level: StringFunctionsEnvironment.maxLevel,
-                                                                             style: environment.traceStyle),
-                          modelWidth: modelWidth, layers: layers, heads: heads, positionEncoding: .rotary)
+        let level = StringFunctionsEnvironment.maxLevel
+        return TransformerConfig(vocabularySize: spelledIds ? IdSpelling.vocabularySize : StringFunctionsTokenizer.vocabularySize,
+                                 contextLength: StringFunctionsFormat.contextLength(level: level, style: environment.traceStyle)
+                                     + (spelledIds ? IdSpelling.extraTokens(level: level) : 0),
+                                 modelWidth: modelWidth, layers: layers, heads: heads, positionEncoding: .rotary)
     }
+}
+
+/// Function ids spelled with shared sub-tokens, as an LLM sees a function name: `F` or `G` (the family), then the
+/// decimal digits of the id within its family. A rewrite trace's copy step then copies digit tokens that every
+/// family shares, instead of 26 unrelated id tokens. Tokens 43 (`F`), 44 (`G`), 45…54 (digits 0–9) extend the
+/// environment's vocabulary; every other token is unchanged, so the answer (after `>`) verifies as before.
+public enum IdSpelling {
+    public static let familyMain = Int32(StringFunctionsTokenizer.vocabularySize)
+    public static let familyAuxiliary = familyMain + 1
+    public static let digitBase = familyMain + 2
+    public static let vocabularySize = StringFunctionsTokenizer.vocabularySize + 12
+
+    /// The spelled form of `tokens` (function-id tokens expanded; everything else copied).
+    public static func spell(_ tokens: [Int32]) -> [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(tokens.count * 2)
+        for t in tokens {
+            guard let id = StringFunctionsTokenizer.functionId(t) else { out.append(t); continue }
+            let main = StringFunctionsTokenizer.isMainFunction(id)
+            out.append(main ? familyMain : familyAuxiliary)
+            let k = main ? id : id - StringFunctionsTokenizer.mainFunctionCount
+            if k >= 10 { out.append(digitBase + Int32(k / 10)) }
+            out.append(digitBase + Int32(k % 10))
+        }
+        return out
+    }
+
+    /// Text of spelled (or plain) tokens.
+    public static func decode(_ tokens: [Int32]) -> String {
+        tokens.map { t in
+            t == familyMain ? "F" : t == familyAuxiliary ? "G" : t >= digitBase && t < digitBase + 10 ? "#\(t - digitBase)"
+                : StringFunctionsTokenizer.spelling(t)
+        }.joined(separator: " ")
+    }
+
+    /// Most extra tokens spelling adds to a Level-`level` task: each of the ≤ level + level(level − 1)/2 function
+    /// tokens of prompt and rewrite trace grows by at most 2.
+    public static func extraTokens(level: Int) -> Int { 2 * (level + level * (level - 1) / 2) }
 }
 
 /// A training sequence and which of its tokens carry loss (each predicted from everything before it).
@@ -131,29 +172,36 @@ public enum CompositionBase {
     public static func stageOneSequence(_ env: StringFunctionsEnvironment, _ config: CompositionBaseConfig,
                                         rng: inout RandomStream) -> SupervisedSequence {
         let problem = env.sampleStageOne(mix: config.mix, rng: &rng)
-        let (prompt, target) = env.example(for: problem)
+        let (prompt, target) = example(env, config, problem)
         guard config.packedContext > 0, problem.level == 1, StringFunctionsTokenizer.isMainFunction(problem.calls[0]) else {
             return SupervisedSequence(prompt: prompt, target: target)
         }
         var sequence = SupervisedSequence(prompt: [], target: [])
         for _ in 0..<rng.int(config.packedContext + 1) {
             let subset: StringFunctionsSubset = rng.int(2) == 0 ? .main : .auxiliary
-            let (p, t) = env.example(for: env.sampleProblem(level: 1, subset: subset, inputs: config.mix.mainInputs, rng: &rng))
+            let (p, t) = example(env, config, env.sampleProblem(level: 1, subset: subset, inputs: config.mix.mainInputs, rng: &rng))
             sequence.append(prompt: p, target: t)
         }
         sequence.append(prompt: prompt, target: target)
         return sequence
     }
 
+    /// A problem's (prompt, target) tokens, spelled when the design spells ids.
+    public static func example(_ env: StringFunctionsEnvironment, _ config: CompositionBaseConfig,
+                               _ problem: StringFunctionsProblem) -> (prompt: [Int32], target: [Int32]) {
+        let (p, t) = env.example(for: problem)
+        return config.spelledIds ? (IdSpelling.spell(p), IdSpelling.spell(t)) : (p, t)
+    }
+
     /// Greedy exact-match accuracy of `model` on `problems`, evaluated in batches of `batch`.
     public static func greedyAccuracy(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
-                                      batch: Int = 128) -> [Bool] {
-        zip(greedyResponses(model, env, problems, batch: batch), problems).map { env.verify(response: $0, problem: $1).isCorrect }
+                                      spelled: Bool = false, batch: Int = 128) -> [Bool] {
+        zip(greedyResponses(model, env, problems, spelled: spelled, batch: batch), problems).map { env.verify(response: $0, problem: $1).isCorrect }
     }
 
     /// Greedy responses of `model` to `problems`, in batches of `batch`.
     public static func greedyResponses(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
-                                       batch: Int = 128) -> [[Int32]] {
+                                       spelled: Bool = false, batch: Int = 128) -> [[Int32]] {
         var responses: [[Int32]] = []
         var rng = RandomStream(seed: 0)
         let graph = Graph(recording: false)
@@ -161,10 +209,12 @@ public enum CompositionBase {
         while start < problems.count {
             let chunk = Array(problems[start..<Swift.min(problems.count, start + batch)])
             let level = chunk.map(\.level).max()!
-            let options = SamplingOptions(maxNewTokens: env.maxResponseLength(level: level, style: env.config.traceStyle), greedy: true,
+            let options = SamplingOptions(maxNewTokens: env.maxResponseLength(level: level, style: env.config.traceStyle)
+                                              + (spelled ? IdSpelling.extraTokens(level: level) : 0), greedy: true,
                                           endToken: StringFunctionsTokenizer.end, padToken: StringFunctionsTokenizer.pad)
             graph.reset()
-            let rollout = model.sample(prompts: chunk.map { env.prompt(for: $0) }, options: options, rng: &rng, graph: graph)
+            let prompts = chunk.map { spelled ? IdSpelling.spell(env.prompt(for: $0)) : env.prompt(for: $0) }
+            let rollout = model.sample(prompts: prompts, options: options, rng: &rng, graph: graph)
             for i in chunk.indices { responses.append(rollout.response(i)) }
             start += batch
         }
@@ -184,16 +234,16 @@ public enum CompositionBase {
         }
     }
 
-    public static func gate(_ model: Transformer, _ env: StringFunctionsEnvironment, problems n: Int) -> Gate {
+    public static func gate(_ model: Transformer, _ env: StringFunctionsEnvironment, problems n: Int, spelled: Bool = false) -> Gate {
         func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swift.max(1, xs.count)) }
         let l1 = env.testSet(level: 1, subset: .main, size: n)
-        let l1Correct = greedyAccuracy(model, env, l1)
+        let l1Correct = greedyAccuracy(model, env, l1, spelled: spelled)
         var byFunction: [Int: [Bool]] = [:]
         for (p, ok) in zip(l1, l1Correct) { byFunction[p.calls[0], default: []].append(ok) }
         var heldOut: [Int: Double] = [:], train: [Int: Double] = [:]
         for level in 2...3 {
-            heldOut[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .heldOut, size: n)))
-            train[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .train, size: n)))
+            heldOut[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .heldOut, size: n), spelled: spelled))
+            train[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .train, size: n), spelled: spelled))
         }
         return Gate(levelOneByFunction: byFunction.mapValues(rate), heldOut: heldOut, train: train)
     }

@@ -27,7 +27,8 @@ public enum CompositionRL {
         guard let json = checkpoint.metadata["composition.base.config"] else {
             throw CheckpointError.missing("composition.base.config")
         }
-        let config = try JSONDecoder().decode(CompositionBaseConfig.self, from: Data(json.utf8))
+        var config = try JSONDecoder().decode(CompositionBaseConfig.self, from: Data(json.utf8))
+        config.spelledIds = checkpoint.metadata["composition.base.spelledIds"] == "true"
         var rng = RandomStream(seed: 0)
         let model = Transformer(config.transformer, rng: &rng)
         try checkpoint.restore(into: model.parameters)
@@ -35,10 +36,11 @@ public enum CompositionRL {
     }
 
     /// Runs GRPO from `model` in place. `report(step, stats)` after every step.
-    public static func run(_ model: Transformer, _ env: StringFunctionsEnvironment, _ config: CompositionRLConfig,
+    public static func run(_ model: Transformer, _ env: StringFunctionsEnvironment, _ config: CompositionRLConfig, spelled: Bool = false,
                            report: (Int, SequenceRLStats) -> Void = { _, _ in }) throws {
         let maxLevel = config.levels.max()!
-        let sampling = SamplingOptions(maxNewTokens: env.maxResponseLength(level: maxLevel, style: env.config.traceStyle),
+        let sampling = SamplingOptions(maxNewTokens: env.maxResponseLength(level: maxLevel, style: env.config.traceStyle)
+                                           + (spelled ? IdSpelling.extraTokens(level: maxLevel) : 0),
                                        temperature: config.temperature, endToken: StringFunctionsTokenizer.end,
                                        padToken: StringFunctionsTokenizer.pad)
         let trainer = SequencePolicyTrainer(policy: model, optimizer: AdamW(weightDecay: 0),
@@ -54,7 +56,8 @@ public enum CompositionRL {
             let problems = (0..<config.promptsPerStep).map { _ in
                 env.sampleProblem(level: config.levels[prompts.int(config.levels.count)], subset: .train, rng: &prompts)
             }
-            let stats = try trainer.step(prompts: problems.map { env.prompt(for: $0) }, recipe: recipe, rng: &rng) { i, response in
+            let prompts = problems.map { spelled ? IdSpelling.spell(env.prompt(for: $0)) : env.prompt(for: $0) }
+            let stats = try trainer.step(prompts: prompts, recipe: recipe, rng: &rng) { i, response in
                 env.verify(response: response, problem: problems[i]).reward
             }
             report(step + 1, stats)

@@ -1,7 +1,7 @@
 // Development probe for the composition experiment (not a user command), to compare designs before the experiment
 // wires them in.
 //     swift run -c release CompositionProbe [base] [--steps N] [--width D] [--layers L] [--heads H] [--batch B]
-//         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--eval N] [--save FILE]
+//         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--spelled] [--eval N] [--save FILE]
 //         trains one Stage-1 base design and prints its gate metrics (optionally saving it)
 //     swift run -c release CompositionProbe rl --base FILE [--levels 2 | 1,2 | 1] [--steps N] [--lr X]
 //         [--prompts P] [--group G] [--eval N]
@@ -26,13 +26,13 @@ func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swif
 
 /// Greedy accuracy on the reserved test sets (held-out Levels 1–4, train Levels 1–3), and the error classes of the
 /// held-out Level-2 and Level-3 answers.
-func levels(_ model: Transformer, _ env: StringFunctionsEnvironment) -> String {
+func levels(_ model: Transformer, _ env: StringFunctionsEnvironment, spelled: Bool) -> String {
     var parts: [String] = []
     for (subset, name, top) in [(StringFunctionsSubset.heldOut, "held-out", 4), (.train, "train", 3)] {
         var line = name
         for level in 1...top {
             let problems = env.testSet(level: level, subset: subset, size: evalProblems)
-            let responses = CompositionBase.greedyResponses(model, env, problems)
+            let responses = CompositionBase.greedyResponses(model, env, problems, spelled: spelled)
             let classes = zip(responses, problems).map { env.classify(response: $0, problem: $1) }
             line += String(format: " L%d %.3f", level, rate(classes.map { $0 == .correct }))
             if subset == .heldOut && (level == 2 || level == 3) {
@@ -48,6 +48,7 @@ func levels(_ model: Transformer, _ env: StringFunctionsEnvironment) -> String {
     return parts.joined(separator: "\n        ")
 }
 
+do {
 switch command {
 case "base":
     var config = CompositionBaseConfig()
@@ -64,12 +65,13 @@ case "base":
         case "--aux-share": config.mix.auxiliaryShare = value(a)
         case "--chain-share": config.mix.trainChainShare = value(a)
         case "--packed": config.packedContext = value(a)
+        case "--spelled": config.spelledIds = true
         case "--eval": evalProblems = value(a)
         case "--save": savePath = value(a)
-        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --packed --eval --save)")
+        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --packed --spelled --eval --save)")
         }
     }
-    print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare), packed context 0…\(config.packedContext)")
+    print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare), packed context 0…\(config.packedContext), spelled ids \(config.spelledIds)")
     let model = try CompositionBase.train(config, every: 100) { step, loss in
         print(String(format: "step %5d  loss %.4f  %.0f s", step, loss, Date().timeIntervalSince(start)))
         fflush(stdout)
@@ -77,10 +79,12 @@ case "base":
     let trained = Date().timeIntervalSince(start)
     if let savePath {
         let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
-        try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON]).write(to: URL(fileURLWithPath: savePath))
+        try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON,
+                                                                 "composition.base.spelledIds": config.spelledIds ? "true" : "false"])
+            .write(to: URL(fileURLWithPath: savePath))
     }
     let env = StringFunctionsEnvironment(config: config.environment)
-    let gate = CompositionBase.gate(model, env, problems: evalProblems)
+    let gate = CompositionBase.gate(model, env, problems: evalProblems, spelled: config.spelledIds)
     let l1 = gate.levelOneByFunction.sorted { $0.key < $1.key }.map {
         String(format: "f%d (%@, %@) %.2f", $0.key, "\(env.kind(of: $0.key))", env.trainFunctions.contains($0.key) ? "train" : "held out", $0.value)
     }.joined(separator: ", ")
@@ -118,22 +122,25 @@ case "rl":
         // a few held-out Level-2 and Level-3 answers, decoded
         for level in 2...3 {
             let problems = Array(env.testSet(level: level, subset: .heldOut, size: evalProblems).prefix(show))
-            for (p, r) in zip(problems, CompositionBase.greedyResponses(model, env, problems)) {
-                print("  " + StringFunctionsTokenizer.decode(env.prompt(for: p)) + " " + StringFunctionsTokenizer.decode(r)
+            for (p, r) in zip(problems, CompositionBase.greedyResponses(model, env, problems, spelled: baseConfig.spelledIds)) {
+                print("  " + StringFunctionsTokenizer.decode(env.prompt(for: p)) + " " + IdSpelling.decode(r)
                       + "   [gold " + StringFunctionsTokenizer.decode(env.response(for: p)) + "]")
             }
         }
     }
-    print("before: " + levels(model, env))
+    print("before: " + levels(model, env, spelled: baseConfig.spelledIds))
     fflush(stdout)
-    try CompositionRL.run(model, env, config) { step, stats in
+    try CompositionRL.run(model, env, config, spelled: baseConfig.spelledIds) { step, stats in
         if step % 10 == 0 {
             print(String(format: "step %4d  reward %.3f  kept %.2f  entropy %.3f  %.0f s", step, stats.meanReward, stats.keptFraction,
                          stats.entropy, Date().timeIntervalSince(start)))
             fflush(stdout)
         }
     }
-    print("after:  " + levels(model, env))
+    print("after:  " + levels(model, env, spelled: baseConfig.spelledIds))
 default:
     fail("unknown command \(command) (base or rl)")
+}
+} catch {
+    fail("CompositionProbe: \(error)")
 }

@@ -43,4 +43,27 @@ import Environments
         }
         #expect(packed > 20)
     }
+
+    @Test func spelledIdsShareDigitTokensAndFitTheContext() {
+        let f14 = StringFunctionsTokenizer.functionToken(14), g4 = StringFunctionsTokenizer.functionToken(16 + 4)
+        let a = StringFunctionsTokenizer.symbolToken(0)
+        #expect(IdSpelling.spell([f14, StringFunctionsTokenizer.open, a, StringFunctionsTokenizer.close])
+                == [IdSpelling.familyMain, IdSpelling.digitBase + 1, IdSpelling.digitBase + 4, StringFunctionsTokenizer.open, a,
+                    StringFunctionsTokenizer.close])
+        #expect(IdSpelling.spell([g4]) == [IdSpelling.familyAuxiliary, IdSpelling.digitBase + 4])
+        var config = CompositionBaseConfig()
+        config.spelledIds = true
+        let env = StringFunctionsEnvironment()
+        var rng = RandomStream(seed: 5)
+        for level in 1...6 {
+            for subset in [StringFunctionsSubset.main, .auxiliary] {
+                for _ in 0..<50 {
+                    let (p, t) = CompositionBase.example(env, config, env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng))
+                    #expect(p.count + t.count <= config.transformer.contextLength)
+                    #expect(t.count <= env.maxResponseLength(level: level, style: .rewrite) + IdSpelling.extraTokens(level: level))
+                    #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < IdSpelling.vocabularySize })
+                }
+            }
+        }
+    }
 }
