@@ -27,8 +27,7 @@ public enum CompositionRL {
         guard let json = checkpoint.metadata["composition.base.config"] else {
             throw CheckpointError.missing("composition.base.config")
         }
-        var config = try JSONDecoder().decode(CompositionBaseConfig.self, from: Data(json.utf8))
-        config.spelledIds = checkpoint.metadata["composition.base.spelledIds"] == "true"
+        let config = try JSONDecoder().decode(CompositionBaseConfig.self, from: Data(json.utf8))
         var rng = RandomStream(seed: 0)
         let model = Transformer(config.transformer, rng: &rng)
         try checkpoint.restore(into: model.parameters)

@@ -4,8 +4,9 @@
 //         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--spelled] [--eval N] [--save FILE]
 //         trains one Stage-1 base design and prints its gate metrics (optionally saving it)
 //     swift run -c release CompositionProbe rl --base FILE [--levels 2 | 1,2 | 1] [--steps N] [--lr X]
-//         [--prompts P] [--group G] [--eval N]
+//         [--prompts P] [--group G] [--eval N] [--show N]
 //         GRPO from a saved base on train functions; prints held-out Levels 1–4 and train Levels 1–3 before and after
+//         (with the held-out error classes; --show N decodes N held-out Level-2 and Level-3 answers first)
 import Foundation
 import Engine
 import Models
@@ -79,8 +80,7 @@ case "base":
     let trained = Date().timeIntervalSince(start)
     if let savePath {
         let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
-        try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON,
-                                                                 "composition.base.spelledIds": config.spelledIds ? "true" : "false"])
+        try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON])
             .write(to: URL(fileURLWithPath: savePath))
     }
     let env = StringFunctionsEnvironment(config: config.environment)
