@@ -193,6 +193,16 @@ public enum CompositionBase {
         return config.spelledIds ? (IdSpelling.spell(p), IdSpelling.spell(t)) : (p, t)
     }
 
+    /// A problem's prompt tokens, spelled or plain.
+    public static func prompt(_ env: StringFunctionsEnvironment, _ problem: StringFunctionsProblem, spelled: Bool) -> [Int32] {
+        spelled ? IdSpelling.spell(env.prompt(for: problem)) : env.prompt(for: problem)
+    }
+
+    /// Most response tokens at `level`, spelled or plain (sampling's maxNewTokens).
+    public static func maxResponseLength(_ env: StringFunctionsEnvironment, level: Int, spelled: Bool) -> Int {
+        env.maxResponseLength(level: level, style: env.config.traceStyle) + (spelled ? IdSpelling.extraTokens(level: level) : 0)
+    }
+
     /// Greedy exact-match accuracy of `model` on `problems`, evaluated in batches of `batch`.
     public static func greedyAccuracy(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
                                       spelled: Bool = false, batch: Int = 128) -> [Bool] {
@@ -209,11 +219,10 @@ public enum CompositionBase {
         while start < problems.count {
             let chunk = Array(problems[start..<Swift.min(problems.count, start + batch)])
             let level = chunk.map(\.level).max()!
-            let options = SamplingOptions(maxNewTokens: env.maxResponseLength(level: level, style: env.config.traceStyle)
-                                              + (spelled ? IdSpelling.extraTokens(level: level) : 0), greedy: true,
+            let options = SamplingOptions(maxNewTokens: maxResponseLength(env, level: level, spelled: spelled), greedy: true,
                                           endToken: StringFunctionsTokenizer.end, padToken: StringFunctionsTokenizer.pad)
             graph.reset()
-            let prompts = chunk.map { spelled ? IdSpelling.spell(env.prompt(for: $0)) : env.prompt(for: $0) }
+            let prompts = chunk.map { prompt(env, $0, spelled: spelled) }
             let rollout = model.sample(prompts: prompts, options: options, rng: &rng, graph: graph)
             for i in chunk.indices { responses.append(rollout.response(i)) }
             start += batch

@@ -38,8 +38,7 @@ public enum CompositionRL {
     public static func run(_ model: Transformer, _ env: StringFunctionsEnvironment, _ config: CompositionRLConfig, spelled: Bool = false,
                            report: (Int, SequenceRLStats) -> Void = { _, _ in }) throws {
         let maxLevel = config.levels.max()!
-        let sampling = SamplingOptions(maxNewTokens: env.maxResponseLength(level: maxLevel, style: env.config.traceStyle)
-                                           + (spelled ? IdSpelling.extraTokens(level: maxLevel) : 0),
+        let sampling = SamplingOptions(maxNewTokens: CompositionBase.maxResponseLength(env, level: maxLevel, spelled: spelled),
                                        temperature: config.temperature, endToken: StringFunctionsTokenizer.end,
                                        padToken: StringFunctionsTokenizer.pad)
         let trainer = SequencePolicyTrainer(policy: model, optimizer: AdamW(weightDecay: 0),
@@ -55,7 +54,7 @@ public enum CompositionRL {
             let problems = (0..<config.promptsPerStep).map { _ in
                 env.sampleProblem(level: config.levels[prompts.int(config.levels.count)], subset: .train, rng: &prompts)
             }
-            let prompts = problems.map { spelled ? IdSpelling.spell(env.prompt(for: $0)) : env.prompt(for: $0) }
+            let prompts = problems.map { CompositionBase.prompt(env, $0, spelled: spelled) }
             let stats = try trainer.step(prompts: prompts, recipe: recipe, rng: &rng) { i, response in
                 env.verify(response: response, problem: problems[i]).reward
             }
