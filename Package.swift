@@ -34,12 +34,12 @@ let package = Package(
         // One target per reproduced finding (Experiments/<Finding>/).
         .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
         .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
-        // In progress (issue 8): Stage 1 of the composition experiment, and its development probe.
-        .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives"], path: "Experiments/Composition",
-                exclude: ["DESIGNS.md"], swiftSettings: optimized),
+        .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/Composition",
+                exclude: ["base.ckpt"], swiftSettings: optimized),
+        // The composition experiment's development probe: trains one Stage-1 design or runs Stage 2 from a saved base.
         .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Models", "Environments", "Composition"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
-        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor"], swiftSettings: optimized),
+        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),

@@ -26,18 +26,91 @@ public struct CompositionBaseConfig: Codable, Equatable, Sendable {
     /// (main or auxiliary family, half each), so that the atomic skills are also practised away from the start of a
     /// sequence, where a trace's later steps need them. No composition is shown. 0 = off.
     public var packedContext = 0
-    /// Write each function id as a family token and its digits (`f14` → `F 1 4`, `g4` → `G 4`; see `IdSpelling`).
-    public var spelledIds = false
+    /// How problems are written as tokens (see `CompositionRendering`).
+    public var rendering = CompositionRendering()
     public var seed: UInt64 = 0
 
     public init() {}
 
     public var transformer: TransformerConfig {
         let level = StringFunctionsEnvironment.maxLevel
-        return TransformerConfig(vocabularySize: spelledIds ? IdSpelling.vocabularySize : StringFunctionsTokenizer.vocabularySize,
+        return TransformerConfig(vocabularySize: rendering.vocabularySize,
                                  contextLength: StringFunctionsFormat.contextLength(level: level, style: environment.traceStyle)
-                                     + (spelledIds ? IdSpelling.extraTokens(level: level) : 0),
+                                     + rendering.extraResponseTokens(level: level),
                                  modelWidth: modelWidth, layers: layers, heads: heads, positionEncoding: .rotary)
+    }
+}
+
+/// How a design writes problems as tokens. The environment's format is the starting point; three options change it
+/// for the model only (the answer after `>` is always the environment's, so verification is unchanged):
+/// - `spelledIds`: every function id as a family token and its digits (`f14` → `F 1 4`, `g4` → `G 4`), the way an
+///   LLM sees a function name (`IdSpelling`);
+/// - `restatePrompt`: the response first restates the prompt's expression, `e₀ = e₁ = … > v_n <end>`, so that even
+///   Level-1 responses write main-family ids, copied from the prompt (without it no response ever writes one, and a
+///   trace's copy step only learns to emit the ids it has copied);
+/// - `auxiliaryAliases` A > 0: an auxiliary call is written with one of A alias tokens of its function, drawn per
+///   problem and kept through prompt and trace; a trace's outer calls can then only be written by copying them.
+public struct CompositionRendering: Codable, Equatable, Sendable {
+    public var spelledIds = false
+    public var restatePrompt = false
+    public var auxiliaryAliases = 0
+
+    public init(spelledIds: Bool = false, restatePrompt: Bool = false, auxiliaryAliases: Int = 0) {
+        self.spelledIds = spelledIds; self.restatePrompt = restatePrompt; self.auxiliaryAliases = auxiliaryAliases
+    }
+
+    /// First alias token: alias r of auxiliary function j (0..<10) is token aliasBase + 10 r + j.
+    public static let aliasBase = Int32(StringFunctionsTokenizer.vocabularySize)
+
+    public var vocabularySize: Int {
+        spelledIds ? IdSpelling.vocabularySize
+            : StringFunctionsTokenizer.vocabularySize + StringFunctionsTokenizer.auxiliaryFunctionCount * auxiliaryAliases
+    }
+
+    /// Most tokens these options add to a Level-`level` response (the prompt's length does not change except by
+    /// spelling).
+    public func extraResponseTokens(level: Int) -> Int {
+        let spelling = spelledIds ? IdSpelling.extraTokens(level: level) : 0
+        let restated = restatePrompt ? StringFunctionsFormat.maxPromptLength(level: level) + (spelledIds ? 2 * level : 0) : 0
+        return spelling + restated
+    }
+
+    /// A problem's prompt as the model reads it (main-family problems need no aliases).
+    public func prompt(_ env: StringFunctionsEnvironment, _ problem: StringFunctionsProblem) -> [Int32] {
+        var none = RandomStream(seed: 0)
+        return example(env, problem, rng: &none).prompt
+    }
+
+    /// A problem's (prompt, target) tokens. `rng` draws the aliases of auxiliary calls (untouched otherwise).
+    public func example(_ env: StringFunctionsEnvironment, _ problem: StringFunctionsProblem,
+                        rng: inout RandomStream) -> (prompt: [Int32], target: [Int32]) {
+        require(!(spelledIds && auxiliaryAliases > 0), "CompositionRendering: spelled ids and aliases do not combine")
+        var (p, t) = env.example(for: problem)
+        if restatePrompt { t = p + t }
+        if spelledIds { return (IdSpelling.spell(p), IdSpelling.spell(t)) }
+        if auxiliaryAliases > 0 && problem.calls.contains(where: { !StringFunctionsTokenizer.isMainFunction($0) }) {
+            var alias = [Int32](repeating: 0, count: StringFunctionsTokenizer.auxiliaryFunctionCount)
+            for j in alias.indices {
+                alias[j] = Self.aliasBase + Int32(10 * rng.int(auxiliaryAliases) + j)
+            }
+            func rewrite(_ tokens: inout [Int32]) {
+                for i in tokens.indices {
+                    if let id = StringFunctionsTokenizer.functionId(tokens[i]), !StringFunctionsTokenizer.isMainFunction(id) {
+                        tokens[i] = alias[id - StringFunctionsTokenizer.mainFunctionCount]
+                    }
+                }
+            }
+            rewrite(&p); rewrite(&t)
+        }
+        return (p, t)
+    }
+
+    /// Text of tokens in this rendering (aliases as `g3~5`: alias 5 of g3).
+    public func decode(_ tokens: [Int32]) -> String {
+        if spelledIds { return IdSpelling.decode(tokens) }
+        return tokens.map { t in
+            t >= Self.aliasBase ? "g\((t - Self.aliasBase) % 10)~\((t - Self.aliasBase) / 10)" : StringFunctionsTokenizer.spelling(t)
+        }.joined(separator: " ")
     }
 }
 
@@ -172,46 +245,35 @@ public enum CompositionBase {
     public static func stageOneSequence(_ env: StringFunctionsEnvironment, _ config: CompositionBaseConfig,
                                         rng: inout RandomStream) -> SupervisedSequence {
         let problem = env.sampleStageOne(mix: config.mix, rng: &rng)
-        let (prompt, target) = example(env, config, problem)
+        let (prompt, target) = config.rendering.example(env, problem, rng: &rng)
         guard config.packedContext > 0, problem.level == 1, StringFunctionsTokenizer.isMainFunction(problem.calls[0]) else {
             return SupervisedSequence(prompt: prompt, target: target)
         }
         var sequence = SupervisedSequence(prompt: [], target: [])
         for _ in 0..<rng.int(config.packedContext + 1) {
             let subset: StringFunctionsSubset = rng.int(2) == 0 ? .main : .auxiliary
-            let (p, t) = example(env, config, env.sampleProblem(level: 1, subset: subset, inputs: config.mix.mainInputs, rng: &rng))
+            let (p, t) = config.rendering.example(env, env.sampleProblem(level: 1, subset: subset, inputs: config.mix.mainInputs, rng: &rng),
+                                                  rng: &rng)
             sequence.append(prompt: p, target: t)
         }
         sequence.append(prompt: prompt, target: target)
         return sequence
     }
 
-    /// A problem's (prompt, target) tokens, spelled when the design spells ids.
-    public static func example(_ env: StringFunctionsEnvironment, _ config: CompositionBaseConfig,
-                               _ problem: StringFunctionsProblem) -> (prompt: [Int32], target: [Int32]) {
-        let (p, t) = env.example(for: problem)
-        return config.spelledIds ? (IdSpelling.spell(p), IdSpelling.spell(t)) : (p, t)
-    }
-
-    /// A problem's prompt tokens, spelled or plain.
-    public static func prompt(_ env: StringFunctionsEnvironment, _ problem: StringFunctionsProblem, spelled: Bool) -> [Int32] {
-        spelled ? IdSpelling.spell(env.prompt(for: problem)) : env.prompt(for: problem)
-    }
-
-    /// Most response tokens at `level`, spelled or plain (sampling's maxNewTokens).
-    public static func maxResponseLength(_ env: StringFunctionsEnvironment, level: Int, spelled: Bool) -> Int {
-        env.maxResponseLength(level: level, style: env.config.traceStyle) + (spelled ? IdSpelling.extraTokens(level: level) : 0)
+    /// Most response tokens at `level` in `rendering` (sampling's maxNewTokens).
+    public static func maxResponseLength(_ env: StringFunctionsEnvironment, level: Int, rendering: CompositionRendering) -> Int {
+        env.maxResponseLength(level: level, style: env.config.traceStyle) + rendering.extraResponseTokens(level: level)
     }
 
     /// Greedy exact-match accuracy of `model` on `problems`, evaluated in batches of `batch`.
     public static func greedyAccuracy(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
-                                      spelled: Bool = false, batch: Int = 128) -> [Bool] {
-        zip(greedyResponses(model, env, problems, spelled: spelled, batch: batch), problems).map { env.verify(response: $0, problem: $1).isCorrect }
+                                      rendering: CompositionRendering, batch: Int = 128) -> [Bool] {
+        zip(greedyResponses(model, env, problems, rendering: rendering, batch: batch), problems).map { env.verify(response: $0, problem: $1).isCorrect }
     }
 
     /// Greedy responses of `model` to `problems`, in batches of `batch`.
     public static func greedyResponses(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
-                                       spelled: Bool = false, batch: Int = 128) -> [[Int32]] {
+                                       rendering: CompositionRendering, batch: Int = 128) -> [[Int32]] {
         var responses: [[Int32]] = []
         var rng = RandomStream(seed: 0)
         let graph = Graph(recording: false)
@@ -219,10 +281,10 @@ public enum CompositionBase {
         while start < problems.count {
             let chunk = Array(problems[start..<Swift.min(problems.count, start + batch)])
             let level = chunk.map(\.level).max()!
-            let options = SamplingOptions(maxNewTokens: maxResponseLength(env, level: level, spelled: spelled), greedy: true,
+            let options = SamplingOptions(maxNewTokens: maxResponseLength(env, level: level, rendering: rendering), greedy: true,
                                           endToken: StringFunctionsTokenizer.end, padToken: StringFunctionsTokenizer.pad)
             graph.reset()
-            let prompts = chunk.map { prompt(env, $0, spelled: spelled) }
+            let prompts = chunk.map { rendering.prompt(env, $0) }
             let rollout = model.sample(prompts: prompts, options: options, rng: &rng, graph: graph)
             for i in chunk.indices { responses.append(rollout.response(i)) }
             start += batch
@@ -233,7 +295,7 @@ public enum CompositionBase {
     /// The gate metrics: Level-1 accuracy per main-family function, held-out and train Levels 2–3. `passes`: every
     /// function ≥ 0.9 at Level 1, held-out Level 3 in 0.02…0.25, train Level 2 below 0.9 (not saturated; the bound
     /// is provisional until the experiment fixes it).
-    public struct Gate: Sendable {
+    public struct Gate: Codable, Equatable, Sendable {
         public var levelOneByFunction: [Int: Double]
         public var heldOut: [Int: Double]
         public var train: [Int: Double]
@@ -243,16 +305,16 @@ public enum CompositionBase {
         }
     }
 
-    public static func gate(_ model: Transformer, _ env: StringFunctionsEnvironment, problems n: Int, spelled: Bool = false) -> Gate {
+    public static func gate(_ model: Transformer, _ env: StringFunctionsEnvironment, problems n: Int, rendering: CompositionRendering) -> Gate {
         func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swift.max(1, xs.count)) }
         let l1 = env.testSet(level: 1, subset: .main, size: n)
-        let l1Correct = greedyAccuracy(model, env, l1, spelled: spelled)
+        let l1Correct = greedyAccuracy(model, env, l1, rendering: rendering)
         var byFunction: [Int: [Bool]] = [:]
         for (p, ok) in zip(l1, l1Correct) { byFunction[p.calls[0], default: []].append(ok) }
         var heldOut: [Int: Double] = [:], train: [Int: Double] = [:]
         for level in 2...3 {
-            heldOut[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .heldOut, size: n), spelled: spelled))
-            train[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .train, size: n), spelled: spelled))
+            heldOut[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .heldOut, size: n), rendering: rendering))
+            train[level] = rate(greedyAccuracy(model, env, env.testSet(level: level, subset: .train, size: n), rendering: rendering))
         }
         return Gate(levelOneByFunction: byFunction.mapValues(rate), heldOut: heldOut, train: train)
     }

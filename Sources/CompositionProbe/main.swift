@@ -1,10 +1,10 @@
 // Development probe for the composition experiment (not a user command), to compare designs before the experiment
 // wires them in.
 //     swift run -c release CompositionProbe [base] [--steps N] [--width D] [--layers L] [--heads H] [--batch B]
-//         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--spelled] [--eval N] [--save FILE]
+//         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--spelled] [--restate] [--aliases A] [--eval N] [--save FILE]
 //         trains one Stage-1 base design and prints its gate metrics (optionally saving it)
 //     swift run -c release CompositionProbe rl --base FILE [--levels 2 | 1,2 | 1] [--steps N] [--lr X]
-//         [--prompts P] [--group G] [--eval N] [--show N]
+//         [--prompts P] [--group G] [--eval N] [--show N] [--rft]
 //         GRPO from a saved base on train functions; prints held-out Levels 1–4 and train Levels 1–3 before and after
 //         (with the held-out error classes; --show N decodes N held-out Level-2 and Level-3 answers first)
 import Foundation
@@ -27,13 +27,13 @@ func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swif
 
 /// Greedy accuracy on the reserved test sets (held-out Levels 1–4, train Levels 1–3), and the error classes of the
 /// held-out Level-2 and Level-3 answers.
-func levels(_ model: Transformer, _ env: StringFunctionsEnvironment, spelled: Bool) -> String {
+func levels(_ model: Transformer, _ env: StringFunctionsEnvironment, rendering: CompositionRendering) -> String {
     var parts: [String] = []
     for (subset, name, top) in [(StringFunctionsSubset.heldOut, "held-out", 4), (.train, "train", 3)] {
         var line = name
         for level in 1...top {
             let problems = env.testSet(level: level, subset: subset, size: evalProblems)
-            let responses = CompositionBase.greedyResponses(model, env, problems, spelled: spelled)
+            let responses = CompositionBase.greedyResponses(model, env, problems, rendering: rendering)
             let classes = zip(responses, problems).map { env.classify(response: $0, problem: $1) }
             line += String(format: " L%d %.3f", level, rate(classes.map { $0 == .correct }))
             if subset == .heldOut && (level == 2 || level == 3) {
@@ -66,25 +66,38 @@ case "base":
         case "--aux-share": config.mix.auxiliaryShare = value(a)
         case "--chain-share": config.mix.trainChainShare = value(a)
         case "--packed": config.packedContext = value(a)
-        case "--spelled": config.spelledIds = true
+        case "--spelled": config.rendering.spelledIds = true
+        case "--restate": config.rendering.restatePrompt = true
+        case "--aliases": config.rendering.auxiliaryAliases = value(a)
         case "--eval": evalProblems = value(a)
         case "--save": savePath = value(a)
-        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --packed --spelled --eval --save)")
+        case "--show-data":
+            // print N Stage-1 training sequences of this design (trained tokens in [brackets]) and stop
+            let n: Int = value(a)
+            let env = StringFunctionsEnvironment(config: config.environment)
+            var rng = RandomStream(seed: config.seed).child("show-data")
+            for _ in 0..<n {
+                let s = CompositionBase.stageOneSequence(env, config, rng: &rng)
+                print(zip(s.tokens, s.trained).map { t, trained in
+                    let text = config.rendering.decode([t])
+                    return trained ? "[\(text)]" : text
+                }.joined(separator: " "))
+            }
+            exit(0)
+        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --packed --spelled --restate --aliases --eval --save --show-data)")
         }
     }
-    print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare), packed context 0…\(config.packedContext), spelled ids \(config.spelledIds)")
+    print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare), packed context 0…\(config.packedContext), rendering \(config.rendering)")
     let model = try CompositionBase.train(config, every: 100) { step, loss in
         print(String(format: "step %5d  loss %.4f  %.0f s", step, loss, Date().timeIntervalSince(start)))
         fflush(stdout)
     }
     let trained = Date().timeIntervalSince(start)
-    if let savePath {
-        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
-        try Checkpoint(parameters: model.parameters, metadata: ["composition.base.config": configJSON])
-            .write(to: URL(fileURLWithPath: savePath))
-    }
     let env = StringFunctionsEnvironment(config: config.environment)
-    let gate = CompositionBase.gate(model, env, problems: evalProblems, spelled: config.spelledIds)
+    let gate = CompositionBase.gate(model, env, problems: evalProblems, rendering: config.rendering)
+    if let savePath {
+        try CompositionBaseFile.write(model, config: config, gate: gate, trainingSeconds: trained, to: URL(fileURLWithPath: savePath))
+    }
     let l1 = gate.levelOneByFunction.sorted { $0.key < $1.key }.map {
         String(format: "f%d (%@, %@) %.2f", $0.key, "\(env.kind(of: $0.key))", env.trainFunctions.contains($0.key) ? "train" : "held out", $0.value)
     }.joined(separator: ", ")
@@ -111,33 +124,35 @@ case "rl":
         case "--group": config.groupSize = value(a)
         case "--eval": evalProblems = value(a)
         case "--show": show = value(a)
-        default: fail("unknown flag \(a) (rl flags: --base --levels --steps --lr --prompts --group --eval --show)")
+        case "--rft": config.method = .rft
+        default: fail("unknown flag \(a) (rl flags: --base --levels --steps --lr --prompts --group --eval --show --rft)")
         }
     }
     guard let basePath else { fail("rl needs --base FILE (a base saved by `CompositionProbe base --save FILE`)") }
-    let (model, baseConfig) = try CompositionRL.loadBase(URL(fileURLWithPath: basePath))
+    guard let saved = try CompositionBaseFile.read(URL(fileURLWithPath: basePath)) else { fail("rl: no base at \(basePath)") }
+    let (model, baseConfig) = (saved.model, saved.config)
     let env = StringFunctionsEnvironment(config: baseConfig.environment)
-    print("RL on train Levels \(config.levels), \(config.steps) steps × \(config.promptsPerStep) prompts × \(config.groupSize) samples, lr \(config.learningRate)")
+    print("\(config.method) on train Levels \(config.levels), \(config.steps) steps × \(config.promptsPerStep) prompts × \(config.groupSize) samples, lr \(config.learningRate)")
     if show > 0 {
         // a few held-out Level-2 and Level-3 answers, decoded
         for level in 2...3 {
             let problems = Array(env.testSet(level: level, subset: .heldOut, size: evalProblems).prefix(show))
-            for (p, r) in zip(problems, CompositionBase.greedyResponses(model, env, problems, spelled: baseConfig.spelledIds)) {
-                print("  " + StringFunctionsTokenizer.decode(env.prompt(for: p)) + " " + IdSpelling.decode(r)
+            for (p, r) in zip(problems, CompositionBase.greedyResponses(model, env, problems, rendering: baseConfig.rendering)) {
+                print("  " + StringFunctionsTokenizer.decode(env.prompt(for: p)) + " " + baseConfig.rendering.decode(r)
                       + "   [gold " + StringFunctionsTokenizer.decode(env.response(for: p)) + "]")
             }
         }
     }
-    print("before: " + levels(model, env, spelled: baseConfig.spelledIds))
+    print("before: " + levels(model, env, rendering: baseConfig.rendering))
     fflush(stdout)
-    try CompositionRL.run(model, env, config, spelled: baseConfig.spelledIds) { step, stats in
+    try CompositionRL.run(model, env, config, rendering: baseConfig.rendering) { step, stats in
         if step % 10 == 0 {
             print(String(format: "step %4d  reward %.3f  kept %.2f  entropy %.3f  %.0f s", step, stats.meanReward, stats.keptFraction,
                          stats.entropy, Date().timeIntervalSince(start)))
             fflush(stdout)
         }
     }
-    print("after:  " + levels(model, env, spelled: baseConfig.spelledIds))
+    print("after:  " + levels(model, env, rendering: baseConfig.rendering))
 default:
     fail("unknown command \(command) (base or rl)")
 }

@@ -3,11 +3,13 @@ import Foundation
 import Harness
 import KLModes
 import RLRazor
+import Composition
 
 /// Every experiment, in the order `list` and `all` show them.
 let registry: [AnyExperiment] = [
     AnyExperiment(RLRazor.self),
     AnyExperiment(KLModes.self),
+    AnyExperiment(Composition.self),
 ]
 
 exit(CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry))

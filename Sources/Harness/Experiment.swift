@@ -33,6 +33,8 @@ public protocol Experiment {
     static func validate(_ config: Config) -> String?
     /// Units of progress one seed reports with `context.progress.advance` (for the total and the ETA); 0 = unknown.
     static func workPerSeed(_ config: Config) -> Int
+    /// Work every seed shares, done once before the seeds run (e.g. loading or training a base model); default none.
+    static func prepare(config: Config, context: RunContext) throws
     static func runSeed(config: Config, seed: Int, context: RunContext) throws -> SeedResult
     static func analyze(config: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis
 }
@@ -40,6 +42,7 @@ public protocol Experiment {
 extension Experiment {
     public static func validate(_ config: Config) -> String? { nil }
     public static func workPerSeed(_ config: Config) -> Int { 0 }
+    public static func prepare(config: Config, context: RunContext) throws {}
 }
 
 /// What an experiment's analysis hands back to the harness to write.
@@ -98,6 +101,7 @@ public struct AnyExperiment {
         execute = { quick, overrides, seeds, context in
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
+            try E.prepare(config: config, context: context)
             context.progress.expect(E.workPerSeed(config) * seeds.count)
             let results = try runSeeds(seeds) { try E.runSeed(config: config, seed: $0, context: context) }
             let analysis = E.analyze(config: config, seeds: seeds, results: results, context: context)

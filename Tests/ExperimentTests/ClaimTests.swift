@@ -4,6 +4,7 @@ import Engine
 @testable import Harness
 @testable import KLModes
 @testable import RLRazor
+@testable import Composition
 
 /// One claim test per experiment: its --quick configuration on its default seeds, every claim's verdict checked.
 /// They use every core, so they run one after another (CONTRACT.md).
@@ -18,5 +19,16 @@ import Engine
 
     @Test(.timeLimit(.minutes(2))) func rlRazor() throws {
         try expectClaimsHold(AnyExperiment(RLRazor.self))
+    }
+
+    @Test(.timeLimit(.minutes(2))) func composition() throws {
+        try expectClaimsHold(AnyExperiment(Composition.self))
+    }
+
+    /// A few Stage-2 steps and small evaluations from the committed base, at 1 and 2 threads.
+    @Test(.timeLimit(.minutes(2))) func compositionOutputsDoNotDependOnThreads() throws {
+        try expectThreadIndependentOutputs(AnyExperiment(Composition.self), seeds: [0, 1],
+                                           overrides: ["steps=2", "evaluationProblems=16", "passAtKProblems=4", "passAtKSamples=4",
+                                                       "trainEvaluationProblems=16"])
     }
 }

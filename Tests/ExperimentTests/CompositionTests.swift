@@ -1,9 +1,13 @@
 import Testing
+import Foundation
 import Engine
+import Models
 import Environments
+@testable import Harness
 @testable import Composition
 
-/// The composition experiment's Stage-1 data (in progress, issue 8): the batch layout and the packed sequences.
+/// The composition experiment's Stage-1 data: the batch layout, packed sequences, the renderings of a problem, the
+/// saved base's header.
 @Suite struct CompositionStageOneTests {
     @Test func batchPredictsTargetTokensOnly() {
         // prompt [7, 8], target [9, 1]; a shorter second sequence is right-padded
@@ -52,18 +56,86 @@ import Environments
                     StringFunctionsTokenizer.close])
         #expect(IdSpelling.spell([g4]) == [IdSpelling.familyAuxiliary, IdSpelling.digitBase + 4])
         var config = CompositionBaseConfig()
-        config.spelledIds = true
+        config.rendering.spelledIds = true
         let env = StringFunctionsEnvironment()
         var rng = RandomStream(seed: 5)
         for level in 1...6 {
             for subset in [StringFunctionsSubset.main, .auxiliary] {
                 for _ in 0..<50 {
-                    let (p, t) = CompositionBase.example(env, config, env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng))
+                    let (p, t) = config.rendering.example(env, env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng), rng: &rng)
                     #expect(p.count + t.count <= config.transformer.contextLength)
                     #expect(t.count <= env.maxResponseLength(level: level, style: .rewrite) + IdSpelling.extraTokens(level: level))
                     #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < IdSpelling.vocabularySize })
                 }
             }
         }
+    }
+
+    @Test func aliasedAndRestatedRenderingCopiesCallsConsistently() {
+        let env = StringFunctionsEnvironment()
+        let rendering = CompositionRendering(restatePrompt: true, auxiliaryAliases: 8)
+        var config = CompositionBaseConfig()
+        config.rendering = rendering
+        var rng = RandomStream(seed: 11)
+        var aliasesSeen = Set<Int32>()
+        for level in 1...6 {
+            for subset in [StringFunctionsSubset.main, .auxiliary] {
+                for _ in 0..<40 {
+                    let problem = env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng)
+                    let (p, t) = rendering.example(env, problem, rng: &rng)
+                    // the response restates the prompt, then continues with the environment's own trace and answer
+                    #expect(Array(t.prefix(p.count)) == p)
+                    #expect(p.count + t.count <= config.transformer.contextLength)
+                    #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
+                    // the answer is untouched: the environment's verifier accepts the gold response
+                    #expect(env.verify(response: t, problem: problem).isCorrect)
+                    let aliases = (p + t).filter { $0 >= CompositionRendering.aliasBase }
+                    if subset == .main {
+                        #expect(aliases.isEmpty)
+                        #expect(p == env.prompt(for: problem))
+                    } else {
+                        // no plain auxiliary token is left; each function keeps one alias through prompt and trace
+                        #expect(!(p + t).contains { StringFunctionsTokenizer.functionId($0).map { !StringFunctionsTokenizer.isMainFunction($0) } ?? false })
+                        var aliasOf: [Int32: Int32] = [:]
+                        for a in aliases {
+                            let function = (a - CompositionRendering.aliasBase) % 10
+                            #expect(aliasOf[function, default: a] == a)
+                            aliasOf[function] = a
+                        }
+                        #expect(Set(aliases).count == Set(problem.calls).count)
+                        aliasesSeen.formUnion(aliases)
+                    }
+                }
+            }
+        }
+        #expect(aliasesSeen.count > 60)                                        // most of the 80 aliases are drawn
+    }
+
+    @Test func savedBaseRecordsItsConfigurationAndIsIgnoredForAnother() throws {
+        var config = CompositionBaseConfig()
+        config.modelWidth = 16; config.layers = 1; config.heads = 2; config.steps = 1
+        var rng = RandomStream(seed: 0)
+        let model = Transformer(config.transformer, rng: &rng)
+        let gate = CompositionBase.Gate(levelOneByFunction: [0: 0.5], heldOut: [2: 0.1, 3: 0.05], train: [2: 0.3, 3: 0.1])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("composition-base-\(UUID().uuidString).ckpt")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try CompositionBaseFile.write(model, config: config, gate: gate, trainingSeconds: 12, to: url)
+        let saved = try #require(try CompositionBaseFile.read(url, expecting: config))
+        #expect(saved.config == config && saved.gate == gate && saved.trainingSeconds == 12)
+        #expect(saved.model.parameters.flatValues == model.parameters.flatValues)
+        var other = config
+        other.steps = 2
+        #expect(CompositionBaseFile.hash(other) != CompositionBaseFile.hash(config))
+        #expect(try CompositionBaseFile.read(url, expecting: other) == nil)
+        #expect(try CompositionBaseFile.read(url.appendingPathExtension("missing"), expecting: config) == nil)
+    }
+
+    @Test func evaluationSizesListPowersOfTwoUpToTheSampleCount() {
+        #expect(CompositionEvaluationSizes(greedyProblems: 1, passAtKProblems: 1, passAtKSamples: 64, trainProblems: 1).ks == [1, 2, 4, 8, 16, 32, 64])
+        #expect(CompositionEvaluationSizes(greedyProblems: 1, passAtKProblems: 1, passAtKSamples: 12, trainProblems: 1).ks == [1, 2, 4, 8, 12])
+        #expect(Composition.validate(Composition.defaultConfig) == nil && Composition.validate(Composition.quickConfig) == nil)
+        var c = Composition.quickConfig
+        c.passAtKProblems = c.evaluationProblems + 1
+        #expect(Composition.validate(c) != nil)
     }
 }

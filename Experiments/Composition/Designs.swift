@@ -1,0 +1,29 @@
+// The table of Stage-1 designs tried (issue 8 asks for every design with its gate metrics and results in REPORT.md).
+// Measured with `swift run -c release CompositionProbe base …` (greedy, 256 reserved problems per cell; Level 1 over
+// all 16 functions, so about 16 per function), environment seed 0, rewrite traces, RoPE, AdamW with warm-up and
+// cosine decay (peak 1e-3, 200 warm-up steps), batch 64. The chosen design's own gate (1,024 per cell) is in the
+// report's gate section.
+
+extension Composition {
+    static let designsTried = """
+    Every design trains the main family at Level 1 only, gives the base a general chaining ability through an auxiliary \
+    family composed at Levels 1–6, and never composes a held-out function. The probes measured greedy accuracy on 256 \
+    reserved problems per cell (Level 1: about 16 per function); the gate proper uses 1,024.
+
+    | # | design | model | steps | mix (auxiliary / train-L2 chain / main L1) | train time (2 cores) | L1 min (functions < 0.9) | held-out L2 | held-out L3 | train L2 | train L3 | gate |
+    |---|---|---|---|---|---|---|---|---|---|---|---|
+    | 1 | auxiliary chains, no chain prior | d192, 4 layers, 6 heads (1.8M params) | 1,500 | 0.5 / 0 / 0.5 | 605 s | 0.56 (4 functions) | 0.031 | 0.012 | 0.062 | 0.008 | fails (L1; L3 < 0.02) |
+    | 2 | + 10% train-function chain prior | same | 3,000 | 0.5 / 0.1 / 0.4 | 908 s | 0.94 | 0.055 | 0.008 | 0.949 | 0.234 | fails (L3 < 0.02; train L2 saturated) |
+    | 3 | main L1 packed after 0–2 solved L1 examples | same | 3,000 | 0.5 / 0 / 0.5 | 1,030 s | 1.00 | 0.039 | 0.000 | 0.035 | 0.004 | fails (L3 < 0.02) |
+    | 4 | design 3 with ids spelled `F`/`G` + shared digit tokens | same | 3,000 | 0.5 / 0 / 0.5 | 1,389 s | 1.00 | 0.000 | 0.000 | 0.031 | 0.000 | fails (L3 < 0.02) |
+    DESIGN5_ROW
+
+    **What each design taught us.**
+    - Design 1: chaining learned on the auxiliary family barely transfers to the main family (train L2 0.06), and 1,500 steps do not master sorting, shuffling, compressing and mirroring.
+    - Design 2: 3,000 steps master every atomic skill. A 10% chain prior teaches those particular compositions (train L2 0.95) but not composition in general (held-out L3 0.008), and it saturates the Stage-2 reward. As in FINDINGS.md's feasibility probes, the main family's skills are tied to the position right after a prompt.
+    - Design 3: packing Level-1 examples after other solved examples practises the skills away from the start of a sequence; it changed nothing. Decoded answers show why: the model writes a well-formed rewrite trace but replaces the main-family ids it should copy with auxiliary ids (`f14(f6(gaachc)) =` is answered `g4(gchcga) = …`). In Stage 1 no response ever writes a main-family id, and with only 10 auxiliary ids a trace's outer calls can be memorised instead of copied.
+    - Design 4: spelling ids with shared digit tokens did not help: the trace writes `G 2 (…)` for `f14(f6(…))`. There is no copy mechanism for the digits to ride on.
+    - RL probes from design 3 (GRPO on train Level 2): at lr 1e-4 train L2 rose 0.035 → 0.17 but Level 1 collapsed to ≈ 0.5 (the claims' precondition broken); RL L1+2 at lr 2e-5 for 200 steps kept Level 1 and lifted train L2 to 0.125, and held-out accuracy did not move (L3 stayed 0), as the id-substitution failure predicts.
+    DESIGN5_TEXT
+    """
+}
