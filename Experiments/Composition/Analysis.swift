@@ -91,6 +91,20 @@ extension Composition {
         return a
     }
 
+    /// How the base's rendering writes function ids, for the report.
+    static func idText(_ r: CompositionRendering) -> String {
+        var t = r.spelledIds ? "Ids are spelled `F`/`G` + digit tokens." : ""
+        if r.numberedIds {
+            t += "Every id is written as an opaque two-digit number (two digit tokens, no family mark): a fixed shuffle of 00–99 gives the 16 "
+                + "main-family functions one number each and each auxiliary function \(r.auxiliaryAliases) alias numbers. "
+        }
+        if r.auxiliaryAliases > 0 {
+            t += "An auxiliary call is written with one of its function's \(r.auxiliaryAliases) aliases, drawn per problem, so a trace's calls "
+                + "can only be written by copying them from the prompt."
+        }
+        return t
+    }
+
     static func report(config c: Config, results: [SeedResult], ks: [Int]) -> [(title: String, markdown: String)] {
         guard let first = results.first, let s = shared else { return [] }
         let base = first.base, gate = first.gate
@@ -110,7 +124,7 @@ extension Composition {
         an auxiliary family `g0`…`g9` of 10 other functions; inputs of \(b.environment.minInputLength)–\(b.environment.maxInputLength) \
         letters `a`…`h`; every call of every problem changes the value (no call can be skipped). Reward 1 correct, 0 wrong, −1 unparseable.
 
-        **Stage 1 (the base; design 5 below).** A \(b.layers)-layer, d \(b.modelWidth), \(b.heads)-head transformer with RoPE \
+        **Stage 1 (the base; design \(chosenDesign) below).** A \(b.layers)-layer, d \(b.modelWidth), \(b.heads)-head transformer with RoPE \
         (\(s.values.count) parameters), trained from scratch for \(b.steps) steps × \(b.batchSize) sequences (AdamW, peak lr \
         \(b.peakLearningRate), \(b.warmupSteps) warm-up steps, cosine decay, weight decay \(b.weightDecay)) on the Stage-1 mixture:
         - \(Int(100 * b.mix.auxiliaryShare))% auxiliary-family compositions at Levels 1–\(b.mix.auxiliaryMaxLevel), uniform (the "pretraining" \
@@ -122,8 +136,7 @@ extension Composition {
 
         No Stage-1 problem composes a held-out function, and no test problem is ever a training problem. The response is a \
         rewrite trace (`e₀ = e₁ = … = e_n > answer`): it restates the prompt's expression (e₀), then reduces the innermost call \
-        one step at a time, copying the rest. Auxiliary calls are written with one of \(b.rendering.auxiliaryAliases) alias tokens \
-        per function, drawn per problem, so a trace's outer calls can only be written by copying them from the prompt. The base \
+        one step at a time, copying the rest. \(idText(b.rendering)) The base \
         is saved in `Experiments/Composition/base.ckpt` (format \(CompositionBaseFile.formatVersion), configuration hash \
         \(CompositionBaseFile.hash(b))) and reused by every run with this configuration\(s.trainingSeconds.isFinite ? String(format: "; it took %.0f s to train on 2 cores", s.trainingSeconds) : "").
 

@@ -48,31 +48,54 @@ public struct CompositionBaseConfig: Codable, Equatable, Sendable {
 /// - `restatePrompt`: the response first restates the prompt's expression, `e₀ = e₁ = … > v_n <end>`, so that even
 ///   Level-1 responses write main-family ids, copied from the prompt (without it no response ever writes one, and a
 ///   trace's copy step only learns to emit the ids it has copied);
-/// - `auxiliaryAliases` A > 0: an auxiliary call is written with one of A alias tokens of its function, drawn per
-///   problem and kept through prompt and trace; a trace's outer calls can then only be written by copying them.
+/// - `auxiliaryAliases` A > 0: an auxiliary call is written with one of A aliases of its function, drawn per problem
+///   and kept through prompt and trace; a trace's calls can then only be written by copying them;
+/// - `numberedIds`: every id as an opaque two-digit number (two digit tokens) and no family mark: a fixed shuffle of
+///   00…99 gives the 16 main ids their numbers and each auxiliary function 8 alias numbers (`numbers`). Copying a call
+///   is then copying digits, which the auxiliary chains (with aliases) practise at every nesting position with every
+///   digit in both places, for ids of both families alike.
 public struct CompositionRendering: Codable, Equatable, Sendable {
     public var spelledIds = false
     public var restatePrompt = false
     public var auxiliaryAliases = 0
+    public var numberedIds = false
 
-    public init(spelledIds: Bool = false, restatePrompt: Bool = false, auxiliaryAliases: Int = 0) {
+    public init(spelledIds: Bool = false, restatePrompt: Bool = false, auxiliaryAliases: Int = 0, numberedIds: Bool = false) {
         self.spelledIds = spelledIds; self.restatePrompt = restatePrompt; self.auxiliaryAliases = auxiliaryAliases
+        self.numberedIds = numberedIds
     }
+
+    /// Options missing from a saved configuration (written before they existed) are off.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        spelledIds = try c.decodeIfPresent(Bool.self, forKey: .spelledIds) ?? false
+        restatePrompt = try c.decodeIfPresent(Bool.self, forKey: .restatePrompt) ?? false
+        auxiliaryAliases = try c.decodeIfPresent(Int.self, forKey: .auxiliaryAliases) ?? 0
+        numberedIds = try c.decodeIfPresent(Bool.self, forKey: .numberedIds) ?? false
+    }
+
+    /// Numbered ids: `numbers[k]` is main id k's number (k < 16); alias r of auxiliary function j is `numbers[16 + 8 j + r]`.
+    public static let numbers: [Int] = {
+        var rng = RandomStream(seed: 0).child("composition-numbered-ids")
+        return rng.permutation(100)
+    }()
 
     /// First alias token: alias r of auxiliary function j (0..<10) is token aliasBase + 10 r + j.
     public static let aliasBase = Int32(StringFunctionsTokenizer.vocabularySize)
 
     public var vocabularySize: Int {
-        spelledIds ? IdSpelling.vocabularySize
+        spelledIds || numberedIds ? IdSpelling.vocabularySize
             : StringFunctionsTokenizer.vocabularySize + StringFunctionsTokenizer.auxiliaryFunctionCount * auxiliaryAliases
     }
 
-    /// Most tokens these options add to a Level-`level` response (the prompt's length does not change except by
-    /// spelling).
+    /// Most tokens these options add to a Level-`level` task (prompt and response): each of the ≤ level prompt and
+    /// ≤ level(level − 1)/2 trace function tokens grows by up to 2 (spelled) or by 1 (numbered); a restated prompt
+    /// adds a prompt.
     public func extraResponseTokens(level: Int) -> Int {
-        let spelling = spelledIds ? IdSpelling.extraTokens(level: level) : 0
-        let restated = restatePrompt ? StringFunctionsFormat.maxPromptLength(level: level) + (spelledIds ? 2 * level : 0) : 0
-        return spelling + restated
+        let perId = spelledIds ? 2 : numberedIds ? 1 : 0
+        let ids = perId * (level + level * (level - 1) / 2)
+        let restated = restatePrompt ? StringFunctionsFormat.maxPromptLength(level: level) + perId * level : 0
+        return ids + restated
     }
 
     /// A problem's prompt as the model reads it (main-family problems need no aliases).
@@ -84,30 +107,39 @@ public struct CompositionRendering: Codable, Equatable, Sendable {
     /// A problem's (prompt, target) tokens. `rng` draws the aliases of auxiliary calls (untouched otherwise).
     public func example(_ env: StringFunctionsEnvironment, _ problem: StringFunctionsProblem,
                         rng: inout RandomStream) -> (prompt: [Int32], target: [Int32]) {
-        require(!(spelledIds && auxiliaryAliases > 0), "CompositionRendering: spelled ids and aliases do not combine")
+        require(!(spelledIds && (auxiliaryAliases > 0 || numberedIds)), "CompositionRendering: spelled ids combine with no other id option")
+        require(!numberedIds || auxiliaryAliases <= 8, "CompositionRendering: numbered ids allow at most 8 aliases")
         var (p, t) = env.example(for: problem)
         if restatePrompt { t = p + t }
         if spelledIds { return (IdSpelling.spell(p), IdSpelling.spell(t)) }
+        let aux = StringFunctionsTokenizer.mainFunctionCount
+        var alias = [Int](repeating: 0, count: StringFunctionsTokenizer.auxiliaryFunctionCount)
         if auxiliaryAliases > 0 && problem.calls.contains(where: { !StringFunctionsTokenizer.isMainFunction($0) }) {
-            var alias = [Int32](repeating: 0, count: StringFunctionsTokenizer.auxiliaryFunctionCount)
-            for j in alias.indices {
-                alias[j] = Self.aliasBase + Int32(10 * rng.int(auxiliaryAliases) + j)
-            }
-            func rewrite(_ tokens: inout [Int32]) {
-                for i in tokens.indices {
-                    if let id = StringFunctionsTokenizer.functionId(tokens[i]), !StringFunctionsTokenizer.isMainFunction(id) {
-                        tokens[i] = alias[id - StringFunctionsTokenizer.mainFunctionCount]
-                    }
+            for j in alias.indices { alias[j] = rng.int(auxiliaryAliases) }
+        }
+        func rewrite(_ tokens: [Int32]) -> [Int32] {
+            var out: [Int32] = []
+            out.reserveCapacity(tokens.count * 2)
+            for token in tokens {
+                guard let id = StringFunctionsTokenizer.functionId(token) else { out.append(token); continue }
+                let main = StringFunctionsTokenizer.isMainFunction(id)
+                if numberedIds {
+                    let n = Self.numbers[main ? id : aux + 8 * (id - aux) + alias[id - aux]]
+                    out += [IdSpelling.digitBase + Int32(n / 10), IdSpelling.digitBase + Int32(n % 10)]
+                } else if !main && auxiliaryAliases > 0 {
+                    out.append(Self.aliasBase + Int32(10 * alias[id - aux] + id - aux))
+                } else {
+                    out.append(token)
                 }
             }
-            rewrite(&p); rewrite(&t)
+            return out
         }
-        return (p, t)
+        return (rewrite(p), rewrite(t))
     }
 
     /// Text of tokens in this rendering (aliases as `g3~5`: alias 5 of g3).
     public func decode(_ tokens: [Int32]) -> String {
-        if spelledIds { return IdSpelling.decode(tokens) }
+        if spelledIds || numberedIds { return IdSpelling.decode(tokens) }
         return tokens.map { t in
             t >= Self.aliasBase ? "g\((t - Self.aliasBase) % 10)~\((t - Self.aliasBase) / 10)" : StringFunctionsTokenizer.spelling(t)
         }.joined(separator: " ")

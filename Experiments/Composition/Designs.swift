@@ -16,7 +16,8 @@ extension Composition {
     | 2 | + 10% train-function chain prior | same | 3,000 | 0.5 / 0.1 / 0.4 | 908 s | 0.94 | 0.055 | 0.008 | 0.949 | 0.234 | fails (L3 < 0.02; train L2 saturated) |
     | 3 | main L1 packed after 0–2 solved L1 examples | same | 3,000 | 0.5 / 0 / 0.5 | 1,030 s | 1.00 | 0.039 | 0.000 | 0.035 | 0.004 | fails (L3 < 0.02) |
     | 4 | design 3 with ids spelled `F`/`G` + shared digit tokens | same | 3,000 | 0.5 / 0 / 0.5 | 1,389 s | 1.00 | 0.000 | 0.000 | 0.031 | 0.000 | fails (L3 < 0.02) |
-    DESIGN5_ROW
+    | 5 | design 3 + the response restates the prompt (`e₀ = e₁ = …`) + 8 aliases per auxiliary function | same | 3,000 | 0.5 / 0 / 0.5 | 1,541 s | 0.94 (compressRepeats) | 0.031 | 0.016 | 0.031 | 0.008 | fails (L3 < 0.02) |
+    DESIGN6_ROW
 
     **What each design taught us.**
     - Design 1: chaining learned on the auxiliary family barely transfers to the main family (train L2 0.06), and 1,500 steps do not master sorting, shuffling, compressing and mirroring.
@@ -24,6 +25,7 @@ extension Composition {
     - Design 3: packing Level-1 examples after other solved examples practises the skills away from the start of a sequence; it changed nothing. Decoded answers show why: the model writes a well-formed rewrite trace but replaces the main-family ids it should copy with auxiliary ids (`f14(f6(gaachc)) =` is answered `g4(gchcga) = …`). In Stage 1 no response ever writes a main-family id, and with only 10 auxiliary ids a trace's outer calls can be memorised instead of copied.
     - Design 4: spelling ids with shared digit tokens did not help: the trace writes `G 2 (…)` for `f14(f6(…))`. There is no copy mechanism for the digits to ride on.
     - RL probes from design 3 (GRPO on train Level 2): at lr 1e-4 train L2 rose 0.035 → 0.17 but Level 1 collapsed to ≈ 0.5 (the claims' precondition broken); RL L1+2 at lr 2e-5 for 200 steps kept Level 1 and lifted train L2 to 0.125, and held-out accuracy did not move (L3 stayed 0), as the id-substitution failure predicts.
-    DESIGN5_TEXT
+    - Design 5: two changes aimed at the copy step. Restating the prompt makes every Level-1 response write a main-family id (copied from the prompt); aliasing the auxiliary ids (8 interchangeable tokens per function, drawn per problem) makes a chain's calls impossible to write except by copying. The restatement is now copied correctly at its outermost call but not inside: `f14(f6(gaachc)) =` is restated `f14 ( g6~2 ( … ) )`. A main-family id had only ever been written as the first token of a response, and an inner call had only ever been an auxiliary alias: the model learned which kind of token goes where, not a copy. A short RL L1+2 probe (lr 5e-5, 20 steps) found the GRPO groups starved: token entropy 0.04–0.05, 6–12% of the samples in groups with mixed rewards.
+    DESIGN6_TEXT
     """
 }

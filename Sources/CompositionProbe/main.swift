@@ -1,8 +1,10 @@
 // Development probe for the composition experiment (not a user command), to compare designs before the experiment
 // wires them in.
 //     swift run -c release CompositionProbe [base] [--steps N] [--width D] [--layers L] [--heads H] [--batch B]
-//         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--spelled] [--restate] [--aliases A] [--eval N] [--save FILE]
+//         [--lr X] [--aux-share S] [--chain-share S] [--packed N] [--spelled] [--restate] [--numbered] [--aliases A] [--eval N] [--save FILE]
 //         trains one Stage-1 base design and prints its gate metrics (optionally saving it)
+//     swift run -c release CompositionProbe gate --base FILE [--eval N] [--write]
+//         re-measures a saved base's gate (1,024 problems per cell by default), optionally storing it in the file
 //     swift run -c release CompositionProbe rl --base FILE [--levels 2 | 1,2 | 1] [--steps N] [--lr X]
 //         [--prompts P] [--group G] [--eval N] [--show N] [--rft]
 //         GRPO from a saved base on train functions; prints held-out Levels 1–4 and train Levels 1–3 before and after
@@ -68,6 +70,7 @@ case "base":
         case "--packed": config.packedContext = value(a)
         case "--spelled": config.rendering.spelledIds = true
         case "--restate": config.rendering.restatePrompt = true
+        case "--numbered": config.rendering.numberedIds = true
         case "--aliases": config.rendering.auxiliaryAliases = value(a)
         case "--eval": evalProblems = value(a)
         case "--save": savePath = value(a)
@@ -84,7 +87,7 @@ case "base":
                 }.joined(separator: " "))
             }
             exit(0)
-        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --packed --spelled --restate --aliases --eval --save --show-data)")
+        default: fail("unknown flag \(a) (base flags: --steps --width --layers --heads --batch --lr --aux-share --chain-share --packed --spelled --restate --numbered --aliases --eval --save --show-data)")
         }
     }
     print("design: width \(config.modelWidth), layers \(config.layers), heads \(config.heads), steps \(config.steps), batch \(config.batchSize), lr \(config.peakLearningRate), aux share \(config.mix.auxiliaryShare) (levels 1–\(config.mix.auxiliaryMaxLevel)), train-chain share \(config.mix.trainChainShare), packed context 0…\(config.packedContext), rendering \(config.rendering)")
@@ -105,6 +108,30 @@ case "base":
     print(String(format: "held-out L2 %.3f  L3 %.3f | train L2 %.3f  L3 %.3f | gate %@", gate.heldOut[2]!, gate.heldOut[3]!, gate.train[2]!,
                  gate.train[3]!, gate.passes ? "passes" : "fails"))
     print(String(format: "training %.0f s, evaluation %.0f s", trained, Date().timeIntervalSince(start) - trained))
+case "gate":
+    // re-measures a saved base's gate (default 1,024 problems per cell); --write stores it in the file
+    var basePath: String? = nil, write = false
+    evalProblems = 1024
+    while let a = args.first {
+        args.removeFirst()
+        switch a {
+        case "--base": basePath = value(a)
+        case "--eval": evalProblems = value(a)
+        case "--write": write = true
+        default: fail("unknown flag \(a) (gate flags: --base --eval --write)")
+        }
+    }
+    guard let basePath, let saved = try CompositionBaseFile.read(URL(fileURLWithPath: basePath)) else { fail("gate needs --base FILE (a saved base)") }
+    let env = StringFunctionsEnvironment(config: saved.config.environment)
+    let gate = CompositionBase.gate(saved.model, env, problems: evalProblems, rendering: saved.config.rendering)
+    print(String(format: "Level-1 min %.3f | held-out L2 %.3f  L3 %.3f | train L2 %.3f  L3 %.3f | gate %@ (%d problems per cell)",
+                 gate.levelOneByFunction.values.min() ?? .nan, gate.heldOut[2]!, gate.heldOut[3]!, gate.train[2]!, gate.train[3]!,
+                 gate.passes ? "passes" : "fails", evalProblems))
+    if write {
+        try CompositionBaseFile.write(saved.model, config: saved.config, gate: gate, trainingSeconds: saved.trainingSeconds,
+                                      to: URL(fileURLWithPath: basePath))
+        print("wrote the gate into \(basePath) (configuration hash \(CompositionBaseFile.hash(saved.config)))")
+    }
 case "rl":
     var config = CompositionRLConfig()
     var basePath: String? = nil
@@ -154,7 +181,7 @@ case "rl":
     }
     print("after:  " + levels(model, env, rendering: baseConfig.rendering))
 default:
-    fail("unknown command \(command) (base or rl)")
+    fail("unknown command \(command) (base, gate or rl)")
 }
 } catch {
     fail("CompositionProbe: \(error)")

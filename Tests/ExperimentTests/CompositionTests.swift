@@ -111,6 +111,35 @@ import Environments
         #expect(aliasesSeen.count > 60)                                        // most of the 80 aliases are drawn
     }
 
+    @Test func numberedIdsWriteEachCallAsItsTwoDigitNumber() {
+        let env = StringFunctionsEnvironment()
+        let rendering = CompositionRendering(restatePrompt: true, auxiliaryAliases: 8, numberedIds: true)
+        var config = CompositionBaseConfig()
+        config.rendering = rendering
+        #expect(Set(CompositionRendering.numbers).count == 100)
+        var rng = RandomStream(seed: 12)
+        for level in 1...6 {
+            for subset in [StringFunctionsSubset.main, .auxiliary] {
+                for _ in 0..<40 {
+                    let problem = env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng)
+                    let (p, t) = rendering.example(env, problem, rng: &rng)
+                    #expect(Array(t.prefix(p.count)) == p)
+                    #expect(p.count + t.count <= config.transformer.contextLength)
+                    #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
+                    #expect(env.verify(response: t, problem: problem).isCorrect)
+                    // the prompt's calls, outermost first, are digit pairs naming the problem's functions
+                    let digits = p.filter { $0 >= IdSpelling.digitBase }.map { Int($0 - IdSpelling.digitBase) }
+                    #expect(digits.count == 2 * level)
+                    let named = stride(from: 0, to: digits.count, by: 2).map { i -> Int in
+                        let index = CompositionRendering.numbers.firstIndex(of: 10 * digits[i] + digits[i + 1])!
+                        return index < 16 ? index : 16 + (index - 16) / 8
+                    }
+                    #expect(named == problem.calls.reversed())
+                }
+            }
+        }
+    }
+
     @Test func savedBaseRecordsItsConfigurationAndIsIgnoredForAnother() throws {
         var config = CompositionBaseConfig()
         config.modelWidth = 16; config.layers = 1; config.heads = 2; config.steps = 1
