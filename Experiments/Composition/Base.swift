@@ -36,7 +36,7 @@ public struct CompositionBaseConfig: Codable, Equatable, Sendable {
         let level = StringFunctionsEnvironment.maxLevel
         return TransformerConfig(vocabularySize: rendering.vocabularySize,
                                  contextLength: StringFunctionsFormat.contextLength(level: level, style: environment.traceStyle)
-                                     + rendering.extraResponseTokens(level: level),
+                                     + rendering.extraPromptTokens(level: level) + rendering.extraResponseTokens(level: level),
                                  modelWidth: modelWidth, layers: layers, heads: heads, positionEncoding: .rotary)
     }
 }
@@ -88,14 +88,17 @@ public struct CompositionRendering: Codable, Equatable, Sendable {
             : StringFunctionsTokenizer.vocabularySize + StringFunctionsTokenizer.auxiliaryFunctionCount * auxiliaryAliases
     }
 
-    /// Most tokens these options add to a Level-`level` task (prompt and response): each of the ≤ level prompt and
-    /// ≤ level(level − 1)/2 trace function tokens grows by up to 2 (spelled) or by 1 (numbered); a restated prompt
-    /// adds a prompt.
+    /// Tokens per function id these options add: up to 2 spelled (`F 1 4` for `f14`), 1 numbered (two digits).
+    var extraTokensPerId: Int { spelledIds ? 2 : numberedIds ? 1 : 0 }
+
+    /// Most tokens these options add to a Level-`level` prompt (its `level` ids).
+    public func extraPromptTokens(level: Int) -> Int { extraTokensPerId * level }
+
+    /// Most tokens these options add to a Level-`level` response: the trace's ≤ level(level − 1)/2 ids, and a
+    /// restated prompt.
     public func extraResponseTokens(level: Int) -> Int {
-        let perId = spelledIds ? 2 : numberedIds ? 1 : 0
-        let ids = perId * (level + level * (level - 1) / 2)
-        let restated = restatePrompt ? StringFunctionsFormat.maxPromptLength(level: level) + perId * level : 0
-        return ids + restated
+        let restated = restatePrompt ? StringFunctionsFormat.maxPromptLength(level: level) + extraPromptTokens(level: level) : 0
+        return extraTokensPerId * level * (level - 1) / 2 + restated
     }
 
     /// A problem's prompt as the model reads it (main-family problems need no aliases).

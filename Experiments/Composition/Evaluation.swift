@@ -79,7 +79,7 @@ public enum CompositionEvaluator {
     }
 
     /// Correct samples out of `samples` per problem, at temperature 1, in batches of about 256 rows.
-    static func correctCounts(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
+    public static func correctCounts(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
                               samples: Int, rendering: CompositionRendering, rng: inout RandomStream) -> [Int] {
         guard !problems.isEmpty else { return [] }
         let graph = Graph(recording: false)

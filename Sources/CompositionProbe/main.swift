@@ -127,10 +127,31 @@ case "gate":
     print(String(format: "Level-1 min %.3f | held-out L2 %.3f  L3 %.3f | train L2 %.3f  L3 %.3f | gate %@ (%d problems per cell)",
                  gate.levelOneByFunction.values.min() ?? .nan, gate.heldOut[2]!, gate.heldOut[3]!, gate.train[2]!, gate.train[3]!,
                  gate.passes ? "passes" : "fails", evalProblems))
+    let weak = gate.levelOneByFunction.filter { $0.value < 0.9 }.sorted { $0.key < $1.key }
+    if !weak.isEmpty { print("Level 1 below 0.9: " + weak.map { String(format: "f%d (%@) %.3f", $0.key, "\(env.kind(of: $0.key))", $0.value) }.joined(separator: ", ")) }
     if write {
         try CompositionBaseFile.write(saved.model, config: saved.config, gate: gate, trainingSeconds: saved.trainingSeconds,
                                       to: URL(fileURLWithPath: basePath))
         print("wrote the gate into \(basePath) (configuration hash \(CompositionBaseFile.hash(saved.config)))")
+    }
+case "evaltime":
+    // times the experiment's evaluation of a saved base, level by level: greedy and sampled (pass@k) parts
+    guard args.first == "--base", args.count >= 2, let saved = try CompositionBaseFile.read(URL(fileURLWithPath: args[1])) else { fail("evaltime needs --base FILE") }
+    args.removeFirst(2)
+    let greedyN: Int = args.isEmpty ? 128 : value("greedy problems"), problemsN: Int = args.isEmpty ? 16 : value("pass@k problems"),
+        samplesN: Int = args.isEmpty ? 16 : value("pass@k samples")
+    let env = StringFunctionsEnvironment(config: saved.config.environment)
+    var rng = RandomStream(seed: 1)
+    for level in 1...6 {
+        let problems = env.testSet(level: level, subset: .heldOut, size: greedyN)
+        var t = Date()
+        let acc = rate(CompositionBase.greedyAccuracy(saved.model, env, problems, rendering: saved.config.rendering))
+        let greedySeconds = Date().timeIntervalSince(t)
+        t = Date()
+        let counts = CompositionEvaluator.correctCounts(saved.model, env, Array(problems.prefix(problemsN)), samples: samplesN,
+                                                        rendering: saved.config.rendering, rng: &rng)
+        print(String(format: "L%d greedy %d: %.3f in %.2f s | sampled %d × %d: %.3f in %.2f s", level, greedyN, acc, greedySeconds, problemsN, samplesN,
+                     Double(counts.reduce(0, +)) / Double(problemsN * samplesN), Date().timeIntervalSince(t)))
     }
 case "rl":
     var config = CompositionRLConfig()

@@ -154,8 +154,9 @@ public struct Checkpoint: Equatable {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try Data(encoded()).write(to: tmp)
-            if FileManager.default.fileExists(atPath: url.path) { _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp) }
-            else { try FileManager.default.moveItem(at: tmp, to: url) }
+            // POSIX rename replaces an existing file atomically (Foundation's replaceItemAt fails on Linux when the
+            // destination exists).
+            guard rename(tmp.path, url.path) == 0 else { throw CheckpointError.io(String(cString: strerror(errno))) }
         } catch {
             try? FileManager.default.removeItem(at: tmp)
             throw CheckpointError.io("cannot write \(url.path): \(error.localizedDescription)")

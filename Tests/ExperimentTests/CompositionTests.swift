@@ -64,6 +64,12 @@ import Environments
                 for _ in 0..<50 {
                     let (p, t) = config.rendering.example(env, env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng), rng: &rng)
                     #expect(p.count + t.count <= config.transformer.contextLength)
+                    // sampling's response budget fits beside any prompt of the level
+                    let budget = CompositionBase.maxResponseLength(env, level: level, rendering: config.rendering)
+                    #expect(t.count <= budget)
+                    #expect(p.count <= StringFunctionsFormat.maxPromptLength(level: level) + config.rendering.extraPromptTokens(level: level))
+                    #expect(StringFunctionsFormat.maxPromptLength(level: level) + config.rendering.extraPromptTokens(level: level) + budget
+                            <= config.transformer.contextLength)
                     #expect(t.count <= env.maxResponseLength(level: level, style: .rewrite) + IdSpelling.extraTokens(level: level))
                     #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < IdSpelling.vocabularySize })
                 }
@@ -86,6 +92,12 @@ import Environments
                     // the response restates the prompt, then continues with the environment's own trace and answer
                     #expect(Array(t.prefix(p.count)) == p)
                     #expect(p.count + t.count <= config.transformer.contextLength)
+                    // sampling's response budget fits beside any prompt of the level
+                    let budget = CompositionBase.maxResponseLength(env, level: level, rendering: rendering)
+                    #expect(t.count <= budget)
+                    #expect(p.count <= StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level))
+                    #expect(StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level) + budget
+                            <= config.transformer.contextLength)
                     #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
                     // the answer is untouched: the environment's verifier accepts the gold response
                     #expect(env.verify(response: t, problem: problem).isCorrect)
@@ -125,6 +137,12 @@ import Environments
                     let (p, t) = rendering.example(env, problem, rng: &rng)
                     #expect(Array(t.prefix(p.count)) == p)
                     #expect(p.count + t.count <= config.transformer.contextLength)
+                    // sampling's response budget fits beside any prompt of the level
+                    let budget = CompositionBase.maxResponseLength(env, level: level, rendering: rendering)
+                    #expect(t.count <= budget)
+                    #expect(p.count <= StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level))
+                    #expect(StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level) + budget
+                            <= config.transformer.contextLength)
                     #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
                     #expect(env.verify(response: t, problem: problem).isCorrect)
                     // the prompt's calls, outermost first, are digit pairs naming the problem's functions

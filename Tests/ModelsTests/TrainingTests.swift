@@ -115,9 +115,13 @@ func trainBriefly(seed: UInt64, steps: Int = 3, optimizer: AdamW? = nil, model: 
         // 2 steps, save, restore into a fresh model + optimizer, 2 more steps == 4 uninterrupted steps
         let (m, opt) = trainBriefly(seed: 21, steps: 2)
         let url = dir.appendingPathComponent("model.ckpt")
+        // writing over an existing file replaces it
+        try Checkpoint(parameters: m.parameters, optimizer: opt, metadata: ["note": "first"]).write(to: url)
+        #expect(try Checkpoint.read(from: url).metadata["note"] == "first")
         try Checkpoint(parameters: m.parameters, optimizer: opt, metadata: ["note": "test"]).write(to: url)
         let loaded = try Checkpoint.read(from: url)
         #expect(loaded.metadata["note"] == "test" && loaded.metadata["optimizer.steps"] == "2")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["model.ckpt"])   // no temporary left
         var rng = RandomStream(seed: 999)
         let fresh = Transformer(m.config, rng: &rng)
         let freshOpt = AdamW()
