@@ -11,7 +11,7 @@ public enum Composition: Experiment {
     public static let name = "composition"
     public static let claim = "RL on Level-2 compositions (not on atomic problems, and not RFT on the same data) teaches a model that knows the atomic functions to compose held-out functions at deeper levels."
     public static let paper = "Yuan et al., \"From f(x) and g(x) to f(g(x)): LLMs Learn New Skills in RL by Composing Old Ones\" (2025)"
-    public static let defaultRuntime = "~20 min (+ ~35 min once to train the base)"
+    public static let defaultRuntime = "~20 min (+ ~40 min once to train the base)"
     public static let defaultSeeds = 3
 
     public struct Config: ExperimentConfig {
@@ -19,7 +19,7 @@ public enum Composition: Experiment {
         /// change trains a new base (tens of minutes) and saves it in its place.
         public var base = Composition.chosenBase
         /// Stage-2 steps of every variant (RL L1, RL L2, RL L1+2, RFT L2).
-        public var steps = 40
+        public var steps = 30
         /// Prompts per step (paper: 16), train functions only.
         public var promptsPerStep = 16
         /// Samples per prompt (paper: 16).
@@ -30,7 +30,7 @@ public enum Composition: Experiment {
         /// 2 cores, the gate itself uses 1,024).
         public var evaluationProblems = 512
         /// Held-out problems per level sampled for pass@k.
-        public var passAtKProblems = 8
+        public var passAtKProblems = 6
         /// Samples per pass@k problem (pass@k up to k = this).
         public var passAtKSamples = 64
         /// Greedy answers per train-function level (the precondition's Level 1, and Level 2).
@@ -39,24 +39,26 @@ public enum Composition: Experiment {
         public var minimumTrainLevelOne = 0.9
     }
 
-    /// The Stage-1 design the experiment uses (design 6 of REPORT.md).
+    /// The Stage-1 design the experiment uses (design 7 of REPORT.md).
     public static let chosenBase: CompositionBaseConfig = {
         var c = CompositionBaseConfig()
         c.modelWidth = 192; c.layers = 4; c.heads = 6
         c.steps = 3000
         c.packedContext = 2
+        c.mix.trainChainShare = 0.03
         c.rendering = CompositionRendering(restatePrompt: true, auxiliaryAliases: 8, numberedIds: true)
         return c
     }()
     /// Its row in the table of designs tried.
-    static let chosenDesign = 6
+    static let chosenDesign = 7
 
     public static let defaultConfig = Config()
-    /// Quick: the same committed base; 8 Stage-2 steps of 8 prompts, 64 greedy and 4 × 16 sampled problems per level.
+    /// Quick: the same committed base; 6 Stage-2 steps of 8 prompts × 4 samples, 32 greedy and 2 × 16 sampled problems
+    /// per level.
     public static let quickConfig: Config = {
         var c = Config()
-        c.steps = 8; c.promptsPerStep = 8
-        c.evaluationProblems = 64; c.passAtKProblems = 4; c.passAtKSamples = 16; c.trainEvaluationProblems = 64
+        c.steps = 6; c.promptsPerStep = 8; c.groupSize = 4
+        c.evaluationProblems = 32; c.passAtKProblems = 2; c.passAtKSamples = 16; c.trainEvaluationProblems = 32
         return c
     }()
 
@@ -80,28 +82,53 @@ public enum Composition: Experiment {
 
     public static func workPerSeed(_ c: Config) -> Int { Variant.allCases.count * (c.steps + 1) }
 
+    /// Why every claim is marked not reproduced (the long form is the report's section of that name).
+    static let baseFailsTheGate = "after seven Stage-1 designs no base passes the gate (the one used: held-out Level 3 0.012 < 0.02, Level 1 0.81 on deterministicShuffle), so the precondition fails; see the sections \"Why the claims are not reproduced\" and \"Designs tried\"."
+    static let whyNotReproduced = """
+    Every claim shares the precondition that the base passes the gate, and no Stage-1 design we built passes it (seven were \
+    tried, below). The base used (design 7) has held-out Level 3 0.012 at 1,024 problems (required 0.02–0.25) and Level 1 \
+    0.81 on deterministicShuffle (required ≥ 0.9 on every function), so every verdict is inconclusive. The RL runs still \
+    ran, and their numbers are in the next section, for what they show about this base.
+
+    What stands in the way, from decoded answers: since design 6 the bases copy a composition's structure correctly \
+    (the restated prompt, every call carried through the trace), but they apply a main-family function wrongly once its \
+    call is nested inside another; 87–94% of the wrong held-out Level-2 and Level-3 answers are atomic errors. Stage 1 \
+    may not compose a held-out function, so a held-out function is only ever applied at the top of a response; nested \
+    application learned on train functions (design 7's 3% chain prior) did not carry over to held-out ones. GRPO on train \
+    Level 2 from designs 3, 6 and 7 raised train-function Levels 2 and 3 and left held-out accuracy unchanged or lower: \
+    RL learned the particular train compositions, not nested application in general, unlike what the paper finds for its \
+    base. Whether a base that passes the gate would show the paper's effect remains open.
+    """
+
     public static let claims: [ClaimSpec] = [
         ClaimSpec(id: "1", description: "RL on Level 1 alone does not teach composition: RL L2 lifts held-out Level 3 by at least 10 points more than RL L1 does (paper: RL L1 leaves Levels 3–6 ≈ 0)",
                   statistic: "greedy held-out Level-3 accuracy, RL L2 − RL L1", direction: .atLeast(0.10), kind: .perSeed,
-                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9"),
+                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9",
+                  notReproduced: baseFailsTheGate),
         ClaimSpec(id: "2a", description: "RL on Level-2 compositions lifts held-out Level 3 by at least 10 points over the base (paper: 5% → ~30%)",
                   statistic: "greedy held-out Level-3 accuracy, RL L2 − base", direction: .atLeast(0.10), kind: .perSeed,
-                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9"),
+                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9",
+                  notReproduced: baseFailsTheGate),
         ClaimSpec(id: "2b", description: "RL on Level-2 compositions lifts held-out Level 4 by at least 5 points over the base (paper: 1% → ~15%)",
                   statistic: "greedy held-out Level-4 accuracy, RL L2 − base", direction: .atLeast(0.05), kind: .perSeed,
-                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9"),
+                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9",
+                  notReproduced: baseFailsTheGate),
         ClaimSpec(id: "3", description: "RFT on the same Level-2 prompts with the same sampling budget lifts Level 3 by less than half of RL L2's lift (paper: RFT never above 2.6% on Level 3)",
                   statistic: "Level-3 lift of RFT L2 − ½ × Level-3 lift of RL L2 (greedy, held out)", direction: .below(0), kind: .perSeed,
-                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9; RL L2 lifts Level 3 by ≥ 5 points"),
+                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9; RL L2 lifts Level 3 by ≥ 5 points",
+                  notReproduced: baseFailsTheGate),
         ClaimSpec(id: "4a", description: "On a hard level the pass@k gap between RL and the base grows with k: at Level 4 the gap RL L1+2 − base is larger at the largest k than at k = 1",
                   statistic: "Level 4: [pass@K(RL L1+2) − pass@K(base)] − [pass@1(RL L1+2) − pass@1(base)], K = passAtKSamples", direction: .above(0), kind: .perSeed,
-                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9"),
+                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9",
+                  notReproduced: baseFailsTheGate),
         ClaimSpec(id: "4b", description: "On an easy level the pass@k gap shrinks with k: at Level 1 the gap RL L1+2 − base is smaller at the largest k than at k = 1",
                   statistic: "Level 1: [pass@K(RL L1+2) − pass@K(base)] − [pass@1(RL L1+2) − pass@1(base)], K = passAtKSamples", direction: .below(0), kind: .perSeed,
-                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9"),
+                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9",
+                  notReproduced: baseFailsTheGate),
         ClaimSpec(id: "5", description: "RL L2 removes \"ignores composition\" errors: among wrong held-out Level-3 answers their share falls by at least half from the base",
                   statistic: "share of ignores-composition among wrong Level-3 answers, RL L2 − ½ × base", direction: .atMost(0), kind: .perSeed,
-                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9; the base's share is ≥ 0.05"),
+                  precondition: "the base passes the gate; every RL run keeps train Level 1 ≥ 0.9; the base's share is ≥ 0.05",
+                  notReproduced: baseFailsTheGate),
     ]
 
     // MARK: Shared base
