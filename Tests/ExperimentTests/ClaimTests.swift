@@ -28,7 +28,7 @@ import Engine
     /// A few Stage-2 steps and small evaluations from the committed base, at 1 and 2 threads.
     @Test(.timeLimit(.minutes(2))) func compositionOutputsDoNotDependOnThreads() throws {
         try expectThreadIndependentOutputs(AnyExperiment(Composition.self), seeds: [0, 1],
-                                           overrides: ["steps=2", "evaluationProblems=16", "passAtKProblems=4", "passAtKSamples=4",
-                                                       "trainEvaluationProblems=16"])
+                                           overrides: ["steps=1", "evaluationProblems=8", "passAtKProblems=2", "passAtKSamples=4",
+                                                       "trainEvaluationProblems=8"])
     }
 }

@@ -63,13 +63,7 @@ import Environments
             for subset in [StringFunctionsSubset.main, .auxiliary] {
                 for _ in 0..<50 {
                     let (p, t) = config.rendering.example(env, env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng), rng: &rng)
-                    #expect(p.count + t.count <= config.transformer.contextLength)
-                    // sampling's response budget fits beside any prompt of the level
-                    let budget = CompositionBase.maxResponseLength(env, level: level, rendering: config.rendering)
-                    #expect(t.count <= budget)
-                    #expect(p.count <= StringFunctionsFormat.maxPromptLength(level: level) + config.rendering.extraPromptTokens(level: level))
-                    #expect(StringFunctionsFormat.maxPromptLength(level: level) + config.rendering.extraPromptTokens(level: level) + budget
-                            <= config.transformer.contextLength)
+                    expectFits(p, t, level: level, env, config)
                     #expect(t.count <= env.maxResponseLength(level: level, style: .rewrite) + IdSpelling.extraTokens(level: level))
                     #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < IdSpelling.vocabularySize })
                 }
@@ -91,14 +85,7 @@ import Environments
                     let (p, t) = rendering.example(env, problem, rng: &rng)
                     // the response restates the prompt, then continues with the environment's own trace and answer
                     #expect(Array(t.prefix(p.count)) == p)
-                    #expect(p.count + t.count <= config.transformer.contextLength)
-                    // sampling's response budget fits beside any prompt of the level
-                    let budget = CompositionBase.maxResponseLength(env, level: level, rendering: rendering)
-                    #expect(t.count <= budget)
-                    #expect(p.count <= StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level))
-                    #expect(StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level) + budget
-                            <= config.transformer.contextLength)
-                    #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
+                    expectFits(p, t, level: level, env, config)
                     // the answer is untouched: the environment's verifier accepts the gold response
                     #expect(env.verify(response: t, problem: problem).isCorrect)
                     let aliases = (p + t).filter { $0 >= CompositionRendering.aliasBase }
@@ -136,14 +123,7 @@ import Environments
                     let problem = env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng)
                     let (p, t) = rendering.example(env, problem, rng: &rng)
                     #expect(Array(t.prefix(p.count)) == p)
-                    #expect(p.count + t.count <= config.transformer.contextLength)
-                    // sampling's response budget fits beside any prompt of the level
-                    let budget = CompositionBase.maxResponseLength(env, level: level, rendering: rendering)
-                    #expect(t.count <= budget)
-                    #expect(p.count <= StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level))
-                    #expect(StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level) + budget
-                            <= config.transformer.contextLength)
-                    #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
+                    expectFits(p, t, level: level, env, config)
                     #expect(env.verify(response: t, problem: problem).isCorrect)
                     // the prompt's calls, outermost first, are digit pairs naming the problem's functions
                     let digits = p.filter { $0 >= IdSpelling.digitBase }.map { Int($0 - IdSpelling.digitBase) }
@@ -185,4 +165,14 @@ import Environments
         c.passAtKProblems = c.evaluationProblems + 1
         #expect(Composition.validate(c) != nil)
     }
+}
+
+/// A rendered example fits the model's context, and sampling's response budget fits beside any prompt of its level.
+func expectFits(_ p: [Int32], _ t: [Int32], level: Int, _ env: StringFunctionsEnvironment, _ config: CompositionBaseConfig) {
+    let rendering = config.rendering, context = config.transformer.contextLength
+    let budget = CompositionBase.maxResponseLength(env, level: level, rendering: rendering)
+    let maxPrompt = StringFunctionsFormat.maxPromptLength(level: level) + rendering.extraPromptTokens(level: level)
+    #expect(p.count + t.count <= context)
+    #expect(t.count <= budget && p.count <= maxPrompt && maxPrompt + budget <= context)
+    #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
 }
