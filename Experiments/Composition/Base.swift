@@ -187,71 +187,6 @@ public enum IdSpelling {
     public static func extraTokens(level: Int) -> Int { 2 * (level + level * (level - 1) / 2) }
 }
 
-/// A training sequence and which of its tokens carry loss (each predicted from everything before it).
-public struct SupervisedSequence {
-    public var tokens: [Int32]
-    public var trained: [Bool]
-
-    /// prompt + target, the loss on the target tokens.
-    public init(prompt: [Int32], target: [Int32]) {
-        tokens = prompt + target
-        trained = [Bool](repeating: false, count: prompt.count) + [Bool](repeating: true, count: target.count)
-    }
-
-    /// Appends prompt + target (the loss on the target tokens).
-    public mutating func append(prompt: [Int32], target: [Int32]) {
-        tokens += prompt + target
-        trained += [Bool](repeating: false, count: prompt.count) + [Bool](repeating: true, count: target.count)
-    }
-}
-
-/// One supervised batch: sequences right-padded to a common length.
-public struct SupervisedBatch {
-    public var inputs: [Int32]
-    public var targets: [Int32]      // −1 = no loss at this position
-    public var batch: Int
-    public var targetCount: Int
-
-    public init(_ sequences: [SupervisedSequence]) {
-        let length = sequences.map(\.tokens.count).max() ?? 1
-        batch = sequences.count
-        inputs = []; targets = []; targetCount = 0
-        inputs.reserveCapacity(batch * (length - 1)); targets.reserveCapacity(batch * (length - 1))
-        for s in sequences {
-            for c in 0..<(length - 1) {
-                inputs.append(c < s.tokens.count ? s.tokens[c] : StringFunctionsTokenizer.pad)
-                // column c predicts token c + 1
-                let t = c + 1
-                if t < s.tokens.count && s.trained[t] { targets.append(s.tokens[t]); targetCount += 1 } else { targets.append(-1) }
-            }
-        }
-    }
-
-    /// Summed next-token cross-entropy over the trained tokens.
-    public func summedLoss(_ model: Transformer, graph: Graph) -> Tensor {
-        model.logits(inputs, batch: batch, graph: graph).crossEntropy(targets: graph.indices(targets)).sum()
-    }
-
-    /// Mean next-token cross-entropy over all trained tokens of `sequences`, computed in micro-batches of similar
-    /// lengths (sorted by length, ties by position) so that short sequences are not padded to the longest one.
-    public static func loss(_ sequences: [SupervisedSequence], model: Transformer, graph: Graph, microBatch: Int) -> Tensor {
-        let order = sequences.indices.sorted {
-            let a = sequences[$0].tokens.count, b = sequences[$1].tokens.count
-            return a != b ? a < b : $0 < $1
-        }
-        var total: Tensor? = nil, tokens = 0
-        var i = 0
-        while i < order.count {
-            let part = SupervisedBatch(order[i..<Swift.min(order.count, i + microBatch)].map { sequences[$0] })
-            let l = part.summedLoss(model, graph: graph)
-            total = total.map { $0 + l } ?? l
-            tokens += part.targetCount
-            i += microBatch
-        }
-        return total! * (1 / Float(Swift.max(1, tokens)))
-    }
-}
-
 public enum CompositionBase {
     /// Trains the base from scratch, deterministically. `report(step, loss)` is called every `every` steps.
     public static func train(_ config: CompositionBaseConfig, every: Int = 100,
@@ -267,7 +202,7 @@ public enum CompositionBase {
         var running: Float = 0
         try TrainingLoop.run(steps: config.steps, parameters: model.parameters, optimizer: optimizer, schedule: schedule) { g, step in
             let sequences = (0..<config.batchSize).map { _ in stageOneSequence(env, config, rng: &dataRng) }
-            let l = SupervisedBatch.loss(sequences, model: model, graph: g, microBatch: config.microBatchSize)
+            let l = SupervisedBatch.loss(sequences, model: model, graph: g, microBatch: config.microBatchSize, pad: StringFunctionsTokenizer.pad)
             running = step == 0 ? l.item : 0.98 * running + 0.02 * l.item
             if (step + 1) % every == 0 { report(step + 1, running) }
             return l

@@ -9,14 +9,6 @@ import Environments
 /// The composition experiment's Stage-1 data: the batch layout, packed sequences, the renderings of a problem, the
 /// saved base's header.
 @Suite struct CompositionStageOneTests {
-    @Test func batchPredictsTargetTokensOnly() {
-        // prompt [7, 8], target [9, 1]; a shorter second sequence is right-padded
-        let b = SupervisedBatch([SupervisedSequence(prompt: [7, 8], target: [9, 1]), SupervisedSequence(prompt: [7], target: [1])])
-        #expect(b.inputs == [7, 8, 9, 7, 1, StringFunctionsTokenizer.pad])
-        #expect(b.targets == [-1, 9, 1, 1, -1, -1])
-        #expect(b.targetCount == 3)
-    }
-
     @Test func packedSequencesTrainOnResponsesAndNeverComposeHeldOutFunctions() {
         let env = StringFunctionsEnvironment()
         var config = CompositionBaseConfig()

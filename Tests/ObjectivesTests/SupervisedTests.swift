@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Engine
+import Models
 import Objectives
 
 // SFT and its variants: hand-computed values, finite-difference gradients (for the stop-gradient weights of DFT and
@@ -178,5 +179,31 @@ private let ln = { (x: Double) in Float(Foundation.log(x)) }
             return quarkLoss(logits: x[0], targets: [0, 2, 1, 1], referenceLogits: g.constant([0, 1, -1, 0.5, 0.5, 0, 1, 1, 1, -2, 0, 2], Shape(2, 2, 3)),
                              mask: g.constant([1, 1, 1, 0], Shape(2, 2)), klCoefficient: 0.5, entropyCoefficient: 0.3)
         }
+    }
+}
+
+@Suite struct SupervisedSequenceTests {
+    @Test func batchPredictsTargetTokensOnly() {
+        // prompt [7, 8], target [9, 1]; a shorter second sequence is right-padded with `pad`
+        let b = SupervisedBatch([SupervisedSequence(prompt: [7, 8], target: [9, 1]), SupervisedSequence(prompt: [7], target: [1])], pad: 3)
+        #expect(b.inputs == [7, 8, 9, 7, 1, 3])
+        #expect(b.targets == [-1, 9, 1, 1, -1, -1])
+        #expect(b.targetCount == 3)
+        var packed = SupervisedSequence(prompt: [7], target: [1])
+        packed.append(prompt: [8], target: [2, 1])
+        #expect(packed.tokens == [7, 1, 8, 2, 1] && packed.trained == [false, true, false, true, true])
+    }
+
+    @Test func microBatchedLossIsTheMeanOverAllTrainedTokens() {
+        var rng = RandomStream(seed: 4)
+        let model = Transformer(TransformerConfig(vocabularySize: 6, contextLength: 8, modelWidth: 16, layers: 1, heads: 2), rng: &rng)
+        let sequences = [SupervisedSequence(prompt: [2, 3], target: [4, 1]), SupervisedSequence(prompt: [5], target: [1]),
+                         SupervisedSequence(prompt: [2, 2, 3], target: [5, 4, 1])]
+        let g = Graph(recording: false)
+        let whole = SupervisedBatch.loss(sequences, model: model, graph: g, microBatch: 8).item
+        // the same mean by hand: per-sequence summed losses over the total trained-token count (6)
+        let summed = sequences.map { SupervisedBatch([$0]).summedLoss(model, graph: g).item }.reduce(0, +)
+        #expect(Swift.abs(whole - summed / 6) < 1e-5)
+        #expect(Swift.abs(SupervisedBatch.loss(sequences, model: model, graph: g, microBatch: 1).item - whole) < 1e-5)
     }
 }
