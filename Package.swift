@@ -38,6 +38,8 @@ let package = Package(
                 exclude: ["base.ckpt"], swiftSettings: optimized),
         // The composition experiment's development probe: trains one Stage-1 design or runs Stage 2 from a saved base.
         .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Models", "Environments", "Composition"], swiftSettings: optimized),
+        // Issue 9's development probe: a Countdown base supervised on solver solutions, with its pass@k.
+        .executableTarget(name: "CountdownProbe", dependencies: ["Engine", "Models", "Environments", "Objectives"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
