@@ -53,12 +53,12 @@ public enum Composition: Experiment {
     static let chosenDesign = 7
 
     public static let defaultConfig = Config()
-    /// Quick: the same committed base; 6 Stage-2 steps of 8 prompts × 4 samples, 32 greedy and 2 × 16 sampled problems
+    /// Quick: the same committed base; 4 Stage-2 steps of 8 prompts × 4 samples, 24 greedy and 2 × 16 sampled problems
     /// per level.
     public static let quickConfig: Config = {
         var c = Config()
-        c.steps = 6; c.promptsPerStep = 8; c.groupSize = 4
-        c.evaluationProblems = 32; c.passAtKProblems = 2; c.passAtKSamples = 16; c.trainEvaluationProblems = 32
+        c.steps = 4; c.promptsPerStep = 8; c.groupSize = 4
+        c.evaluationProblems = 24; c.passAtKProblems = 2; c.passAtKSamples = 16; c.trainEvaluationProblems = 24
         return c
     }()
 
