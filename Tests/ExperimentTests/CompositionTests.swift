@@ -66,67 +66,40 @@ import Environments
     @Test func aliasedAndRestatedRenderingCopiesCallsConsistently() {
         let env = StringFunctionsEnvironment()
         let rendering = CompositionRendering(restatePrompt: true, auxiliaryAliases: 8)
-        var config = CompositionBaseConfig()
-        config.rendering = rendering
-        var rng = RandomStream(seed: 11)
         var aliasesSeen = Set<Int32>()
-        for level in 1...6 {
-            for subset in [StringFunctionsSubset.main, .auxiliary] {
-                for _ in 0..<40 {
-                    let problem = env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng)
-                    let (p, t) = rendering.example(env, problem, rng: &rng)
-                    // the response restates the prompt, then continues with the environment's own trace and answer
-                    #expect(Array(t.prefix(p.count)) == p)
-                    expectFits(p, t, level: level, env, config)
-                    // the answer is untouched: the environment's verifier accepts the gold response
-                    #expect(env.verify(response: t, problem: problem).isCorrect)
-                    let aliases = (p + t).filter { $0 >= CompositionRendering.aliasBase }
-                    if subset == .main {
-                        #expect(aliases.isEmpty)
-                        #expect(p == env.prompt(for: problem))
-                    } else {
-                        // no plain auxiliary token is left; each function keeps one alias through prompt and trace
-                        #expect(!(p + t).contains { StringFunctionsTokenizer.functionId($0).map { !StringFunctionsTokenizer.isMainFunction($0) } ?? false })
-                        var aliasOf: [Int32: Int32] = [:]
-                        for a in aliases {
-                            let function = (a - CompositionRendering.aliasBase) % 10
-                            #expect(aliasOf[function, default: a] == a)
-                            aliasOf[function] = a
-                        }
-                        #expect(Set(aliases).count == Set(problem.calls).count)
-                        aliasesSeen.formUnion(aliases)
-                    }
+        forEachRestatedExample(rendering, seed: 11) { problem, subset, p, t in
+            let aliases = (p + t).filter { $0 >= CompositionRendering.aliasBase }
+            if subset == .main {
+                #expect(aliases.isEmpty)
+                #expect(p == env.prompt(for: problem))
+            } else {
+                // no plain auxiliary token is left; each function keeps one alias through prompt and trace
+                #expect(!(p + t).contains { StringFunctionsTokenizer.functionId($0).map { !StringFunctionsTokenizer.isMainFunction($0) } ?? false })
+                var aliasOf: [Int32: Int32] = [:]
+                for a in aliases {
+                    let function = (a - CompositionRendering.aliasBase) % 10
+                    #expect(aliasOf[function, default: a] == a)
+                    aliasOf[function] = a
                 }
+                #expect(Set(aliases).count == Set(problem.calls).count)
+                aliasesSeen.formUnion(aliases)
             }
         }
         #expect(aliasesSeen.count > 60)                                        // most of the 80 aliases are drawn
     }
 
     @Test func numberedIdsWriteEachCallAsItsTwoDigitNumber() {
-        let env = StringFunctionsEnvironment()
         let rendering = CompositionRendering(restatePrompt: true, auxiliaryAliases: 8, numberedIds: true)
-        var config = CompositionBaseConfig()
-        config.rendering = rendering
         #expect(Set(CompositionRendering.numbers).count == 100)
-        var rng = RandomStream(seed: 12)
-        for level in 1...6 {
-            for subset in [StringFunctionsSubset.main, .auxiliary] {
-                for _ in 0..<40 {
-                    let problem = env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng)
-                    let (p, t) = rendering.example(env, problem, rng: &rng)
-                    #expect(Array(t.prefix(p.count)) == p)
-                    expectFits(p, t, level: level, env, config)
-                    #expect(env.verify(response: t, problem: problem).isCorrect)
-                    // the prompt's calls, outermost first, are digit pairs naming the problem's functions
-                    let digits = p.filter { $0 >= IdSpelling.digitBase }.map { Int($0 - IdSpelling.digitBase) }
-                    #expect(digits.count == 2 * level)
-                    let named = stride(from: 0, to: digits.count, by: 2).map { i -> Int in
-                        let index = CompositionRendering.numbers.firstIndex(of: 10 * digits[i] + digits[i + 1])!
-                        return index < 16 ? index : 16 + (index - 16) / 8
-                    }
-                    #expect(named == problem.calls.reversed())
-                }
+        forEachRestatedExample(rendering, seed: 12) { problem, _, p, _ in
+            // the prompt's calls, outermost first, are digit pairs naming the problem's functions
+            let digits = p.filter { $0 >= IdSpelling.digitBase }.map { Int($0 - IdSpelling.digitBase) }
+            #expect(digits.count == 2 * problem.level)
+            let named = stride(from: 0, to: digits.count, by: 2).map { i -> Int in
+                let index = CompositionRendering.numbers.firstIndex(of: 10 * digits[i] + digits[i + 1])!
+                return index < 16 ? index : 16 + (index - 16) / 8
             }
+            #expect(named == problem.calls.reversed())
         }
     }
 
@@ -167,4 +140,28 @@ func expectFits(_ p: [Int32], _ t: [Int32], level: Int, _ env: StringFunctionsEn
     #expect(p.count + t.count <= context)
     #expect(t.count <= budget && p.count <= maxPrompt && maxPrompt + budget <= context)
     #expect((p + t).allSatisfy { $0 >= 0 && Int($0) < rendering.vocabularySize })
+}
+
+/// Every level and both families, 40 problems each, in a rendering that restates the prompt: the response begins with
+/// the prompt, fits the context and the sampling budget, and is a correct answer; then `check(problem, subset, p, t)`.
+func forEachRestatedExample(_ rendering: CompositionRendering, seed: UInt64,
+                            _ check: (StringFunctionsProblem, StringFunctionsSubset, [Int32], [Int32]) -> Void) {
+    let env = StringFunctionsEnvironment()
+    var config = CompositionBaseConfig()
+    config.rendering = rendering
+    var rng = RandomStream(seed: seed)
+    for level in 1...6 {
+        for subset in [StringFunctionsSubset.main, .auxiliary] {
+            for _ in 0..<40 {
+                let problem = env.sampleProblem(level: level, subset: subset, inputs: .anySymbols, rng: &rng)
+                let (p, t) = rendering.example(env, problem, rng: &rng)
+                // the response restates the prompt, then continues with the environment's own trace and answer
+                #expect(Array(t.prefix(p.count)) == p)
+                expectFits(p, t, level: level, env, config)
+                // the answer is untouched: the environment's verifier accepts the gold response
+                #expect(env.verify(response: t, problem: problem).isCorrect)
+                check(problem, subset, p, t)
+            }
+        }
+    }
 }
