@@ -80,25 +80,14 @@ public enum CompositionEvaluator {
 
     /// Correct samples out of `samples` per problem, at temperature 1, in batches of about 256 rows.
     public static func correctCounts(_ model: Transformer, _ env: StringFunctionsEnvironment, _ problems: [StringFunctionsProblem],
-                              samples: Int, rendering: CompositionRendering, rng: inout RandomStream) -> [Int] {
-        guard !problems.isEmpty else { return [] }
-        let graph = Graph(recording: false)
-        let perBatch = Swift.max(1, 256 / samples)
-        var counts: [Int] = []
-        var start = 0
-        while start < problems.count {
-            let chunk = Array(problems[start..<Swift.min(problems.count, start + perBatch)])
-            let options = SamplingOptions(maxNewTokens: CompositionBase.maxResponseLength(env, level: chunk.map(\.level).max()!, rendering: rendering),
-                                          temperature: 1, endToken: StringFunctionsTokenizer.end, padToken: StringFunctionsTokenizer.pad)
-            let prompts = chunk.flatMap { p in [[Int32]](repeating: rendering.prompt(env, p), count: samples) }
-            graph.reset()
-            let rollout = model.sample(prompts: prompts, options: options, rng: &rng, graph: graph)
-            for (i, p) in chunk.enumerated() {
-                counts.append((0..<samples).filter { env.verify(response: rollout.response(i * samples + $0), problem: p).isCorrect }.count)
-            }
-            start += perBatch
-        }
-        return counts
+                                     samples: Int, rendering: CompositionRendering, rng: inout RandomStream) -> [Int] {
+        Evaluation.correctCounts(model, problemCount: problems.count, samples: samples, prompt: { rendering.prompt(env, problems[$0]) },
+                                 options: { chunk in
+                                     SamplingOptions(maxNewTokens: CompositionBase.maxResponseLength(env, level: chunk.map { problems[$0].level }.max()!,
+                                                                                                     rendering: rendering),
+                                                     temperature: 1, endToken: StringFunctionsTokenizer.end, padToken: StringFunctionsTokenizer.pad)
+                                 },
+                                 rng: &rng) { env.verify(response: $1, problem: problems[$0]).isCorrect }
     }
 
     static func rate(_ xs: [Bool]) -> Double { Double(xs.filter { $0 }.count) / Double(Swift.max(1, xs.count)) }

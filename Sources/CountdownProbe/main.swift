@@ -47,22 +47,12 @@ print("Countdown \(config.numberCount) numbers, ≤ \(config.maxSolutions) solut
       + "d\(width) × \(layers) layers, \(model.parameters.flatValues.count) parameters")
 
 func evaluate() -> String {
-    let graph = Graph(recording: false)
     let options = SamplingOptions(maxNewTokens: CountdownTokenizer.maximumAnswerLength(config), temperature: 1,
                                   endToken: CountdownTokenizer.endToken, padToken: CountdownTokenizer.padToken)
     var rng = RandomStream(seed: 1)
-    var counts: [Int] = []
-    let perBatch = Swift.max(1, 512 / samples)
-    var i = 0
-    while i < dataset.test.count {
-        let chunk = Array(dataset.test[i..<Swift.min(dataset.test.count, i + perBatch)])
-        graph.reset()
-        let rollout = model.sample(prompts: chunk.flatMap { [[Int32]](repeating: CountdownTokenizer.promptTokens($0), count: samples) },
-                                   options: options, rng: &rng, graph: graph)
-        for (j, p) in chunk.enumerated() {
-            counts.append((0..<samples).filter { CountdownVerifier.verify(rollout.response(j * samples + $0), problem: p, rules: config.rules).outcome == .correct }.count)
-        }
-        i += perBatch
+    let counts = Evaluation.correctCounts(model, problemCount: dataset.test.count, samples: samples, rowsPerBatch: 512,
+                                          prompt: { CountdownTokenizer.promptTokens(dataset.test[$0]) }, options: { _ in options }, rng: &rng) {
+        CountdownVerifier.verify($1, problem: dataset.test[$0], rules: config.rules).outcome == .correct
     }
     return [1, 4, 16, samples].map { k in String(format: "pass@%d %.3f", k, Evaluation.passAtK(correctCounts: counts, samples: samples, k: k)) }
         .joined(separator: "  ")
