@@ -36,12 +36,15 @@ let package = Package(
         .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
         .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/Composition",
                 exclude: ["base.ckpt"], swiftSettings: optimized),
+        // negative-reinforcement and minimalist-rl: RL methods from one Countdown base (Experiments/CountdownRL/).
+        .target(name: "CountdownRL", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/CountdownRL",
+                exclude: ["base.ckpt"], swiftSettings: optimized),
         // The composition experiment's development probe: trains one Stage-1 design or runs Stage 2 from a saved base.
         .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Models", "Environments", "Composition"], swiftSettings: optimized),
         // Issue 9's development probe: a Countdown base supervised on solver solutions, with its pass@k.
-        .executableTarget(name: "CountdownProbe", dependencies: ["Engine", "Models", "Environments", "Objectives"], swiftSettings: optimized),
+        .executableTarget(name: "CountdownProbe", dependencies: ["Engine", "Models", "Environments", "Objectives", "CountdownRL"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
-        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition"], swiftSettings: optimized),
+        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition", "CountdownRL"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
@@ -50,7 +53,7 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: ["Engine", "Models", "Objectives"], swiftSettings: optimized),
         .testTarget(name: "HarnessTests", dependencies: ["Engine", "Harness"], swiftSettings: optimized),
         // One claim test per experiment (its --quick configuration on its default seeds).
-        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor", "Composition"], swiftSettings: optimized),
+        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor", "Composition", "CountdownRL"], swiftSettings: optimized),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -174,17 +174,17 @@ public enum Composition: Experiment {
             do { try CompositionBaseFile.write(model, config: c.base, gate: gate, trainingSeconds: seconds, to: url) } catch {
                 context.progress.message("composition: could not save the base to \(url.path) (\(error)); continuing without saving")
             }
-            saved = .init(model: model, config: c.base, gate: gate, trainingSeconds: seconds)
+            saved = .init(model: model, config: c.base, metrics: gate, trainingSeconds: seconds)
             trainedNow = true
         }
         let base = saved!
         var rng = RandomStream(seed: 0).child(name).child("base-evaluation")
         let evaluation = CompositionEvaluator.evaluate(base.model, env, rendering: c.base.rendering, sizes: sizes(c), rng: &rng)
-        shared = Shared(values: base.model.parameters.flatValues, baseConfig: base.config, gate: base.gate!, trainingSeconds: base.trainingSeconds,
+        shared = Shared(values: base.model.parameters.flatValues, baseConfig: base.config, gate: base.metrics!, trainingSeconds: base.trainingSeconds,
                         trainedNow: trainedNow, evaluation: evaluation, evaluationKey: key)
         context.progress.message(String(format: "composition: base held-out greedy accuracy by level %@; gate %@",
                                         evaluation.greedy.map { String(format: "%.3f", $0) }.joined(separator: " "),
-                                        base.gate!.passes ? "passes" : "fails"))
+                                        base.metrics!.passes ? "passes" : "fails"))
     }
 
     // MARK: Run

@@ -4,12 +4,15 @@ import Harness
 import KLModes
 import RLRazor
 import Composition
+import CountdownRL
 
 /// Every experiment, in the order `list` and `all` show them.
 let registry: [AnyExperiment] = [
     AnyExperiment(RLRazor.self),
     AnyExperiment(KLModes.self),
     AnyExperiment(Composition.self),
+    AnyExperiment(NegativeReinforcement.self),
+    AnyExperiment(MinimalistRL.self),
 ]
 
 exit(CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry))

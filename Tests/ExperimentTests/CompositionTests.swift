@@ -113,7 +113,7 @@ import Environments
         defer { try? FileManager.default.removeItem(at: url) }
         try CompositionBaseFile.write(model, config: config, gate: gate, trainingSeconds: 12, to: url)
         let saved = try #require(try CompositionBaseFile.read(url, expecting: config))
-        #expect(saved.config == config && saved.gate == gate && saved.trainingSeconds == 12)
+        #expect(saved.config == config && saved.metrics == gate && saved.trainingSeconds == 12)
         #expect(saved.model.parameters.flatValues == model.parameters.flatValues)
         var other = config
         other.steps = 2
