@@ -24,12 +24,7 @@ public struct CompositionEvaluationSizes: Codable, Equatable, Sendable {
     }
 
     /// k = 1, 2, 4, … ≤ passAtKSamples (and passAtKSamples itself).
-    public var ks: [Int] {
-        var out: [Int] = [], k = 1
-        while k < passAtKSamples { out.append(k); k *= 2 }
-        out.append(passAtKSamples)
-        return out
-    }
+    public var ks: [Int] { Evaluation.passAtKs(upTo: passAtKSamples) }
 }
 
 /// One model's measurements.

@@ -10,11 +10,15 @@ import Objectives
 
 /// What the base is trained on and how; any change trains a new base.
 public struct CountdownBaseConfig: Codable, Equatable, Sendable {
-    /// The task distribution (ENVIRONMENTS.md, Countdown). Train and test problems are disjoint.
+    /// The task distribution (ENVIRONMENTS.md, Countdown).
     public var task = CountdownConfig(numberCount: 4)
+    /// Supervised draws (with repeats) from the problems outside the test set and the RL pool.
     public var trainProblems = 20_000
     /// Held-out problems every pass@k is measured on.
     public var testProblems = 128
+    /// Distinct problems reserved for RL: never in the supervised data nor the test set, so RL, like the papers' RL,
+    /// trains on problems the base has not memorised.
+    public var rlProblems = 2048
     public var modelWidth = 128
     public var layers = 2
     public var heads = 4
@@ -34,18 +38,26 @@ public struct CountdownBaseConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// The problems, their solver solutions and the verifier, for one base configuration.
+/// The problems, their solver solutions and the verifier, for one base configuration. Three disjoint sets: the
+/// supervised problems, the RL pool and the test set (distinct problems drawn together, the test set first).
 public struct CountdownTask: Sendable {
     public let config: CountdownBaseConfig
-    public let dataset: CountdownDataset
+    /// The base's supervised problems (drawn with repeats).
+    public let train: [CountdownProblem]
+    /// Problems RL samples its prompts from.
+    public let rlPool: [CountdownProblem]
+    public let test: [CountdownProblem]
     /// Every distinct solution of each train problem (the supervised targets).
     public let solutions: [[CountdownSolution]]
 
     public init(_ config: CountdownBaseConfig) {
         self.config = config
-        dataset = CountdownDataset(config: config.task, trainSize: config.trainProblems, testSize: config.testProblems,
-                                   stream: RandomStream(seed: config.seed).child("countdown-data"))
-        solutions = dataset.train.map { CountdownSolver.solve($0, rules: config.task.rules, enumerate: true).solutions }
+        let dataset = CountdownDataset(config: config.task, trainSize: config.trainProblems, testSize: config.testProblems + config.rlProblems,
+                                       stream: RandomStream(seed: config.seed).child("countdown-data"))
+        train = dataset.train
+        test = Array(dataset.test.prefix(config.testProblems))
+        rlPool = Array(dataset.test.dropFirst(config.testProblems))
+        solutions = train.map { CountdownSolver.solve($0, rules: config.task.rules, enumerate: true).solutions }
     }
 
     public var maxResponseLength: Int { CountdownTokenizer.maximumAnswerLength(config.task) }
@@ -84,7 +96,7 @@ public enum CountdownBase {
             let sequences = (0..<c.batchSize).map { _ -> SupervisedSequence in
                 let index = solvable[dataRng.int(solvable.count)]
                 let solution = task.solutions[index][dataRng.int(task.solutions[index].count)]
-                return SupervisedSequence(prompt: CountdownTokenizer.promptTokens(task.dataset.train[index]),
+                return SupervisedSequence(prompt: CountdownTokenizer.promptTokens(task.train[index]),
                                           target: CountdownTokenizer.answerTokens(solution))
             }
             let l = SupervisedBatch.loss(sequences, model: model, graph: g, microBatch: c.batchSize, pad: CountdownTokenizer.padToken)

@@ -26,19 +26,19 @@ public struct CountdownEvaluation: Sendable {
     public func passAt(_ k: Int) -> Double? { ks.firstIndex(of: k).map { passAtK[$0] } }
 
     /// 1, 2, 4, … < n, then n.
-    public static func ks(upTo n: Int) -> [Int] {
-        var ks: [Int] = []
-        var k = 1
-        while k < n { ks.append(k); k *= 2 }
-        return ks + [n]
-    }
+    public static func ks(upTo n: Int) -> [Int] { Evaluation.passAtKs(upTo: n) }
 }
 
 public enum CountdownEvaluator {
     /// Samples `samples` responses for each of the first `problems` test problems (all when nil) and scores them.
     public static func evaluate(_ model: Transformer, _ task: CountdownTask, problems count: Int? = nil, samples: Int,
                                 rng: inout RandomStream) -> CountdownEvaluation {
-        let problems = Array(task.dataset.test.prefix(count ?? task.dataset.test.count))
+        evaluate(model, task, on: Array(task.test.prefix(count ?? task.test.count)), samples: samples, rng: &rng)
+    }
+
+    /// The same on any problems.
+    public static func evaluate(_ model: Transformer, _ task: CountdownTask, on problems: [CountdownProblem], samples: Int,
+                                rng: inout RandomStream) -> CountdownEvaluation {
         var distinct = [Set<CountdownSolutionKey>](repeating: [], count: problems.count)
         let options = task.sampling()
         let counts = Evaluation.correctCounts(model, problemCount: problems.count, samples: samples, rowsPerBatch: 512,

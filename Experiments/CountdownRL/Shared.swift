@@ -9,7 +9,8 @@ import Harness
 public enum CountdownDesign {
     public static let chosenBase: CountdownBaseConfig = {
         var c = CountdownBaseConfig()
-        c.task = CountdownConfig(numberCount: 4)
+        c.task = CountdownConfig(numberCount: 4, maxSolutions: 4)
+        c.steps = 6000
         return c
     }()
 }

@@ -116,7 +116,7 @@ public enum CountdownMethod: Hashable, Sendable {
 /// One RL run's schedule.
 public struct CountdownRLConfig: Codable, Equatable, Sendable {
     public var steps = 100
-    /// Train problems per step (drawn uniformly, with replacement, from the train set).
+    /// Problems per step (drawn uniformly, with replacement, from the RL pool).
     public var promptsPerStep = 16
     /// Samples per problem (the group).
     public var groupSize = 8
@@ -143,7 +143,7 @@ public struct CountdownRLStep: Sendable {
 }
 
 public enum CountdownRL {
-    /// Runs `method` from `model` in place on train problems; with `reference` (the frozen base) also measures the KL to
+    /// Runs `method` from `model` in place on RL-pool problems; with `reference` (the frozen base) also measures the KL to
     /// it. `report(step, measurements)` after every step.
     public static func run(_ model: Transformer, reference: Transformer? = nil, task: CountdownTask, method: CountdownMethod,
                            config: CountdownRLConfig, seed: UInt64, report: (Int, CountdownRLStep) -> Void = { _, _ in }) throws -> [CountdownRLStep] {
@@ -164,7 +164,7 @@ public enum CountdownRL {
         var prompts = rng.child("prompts")
         var trace: [CountdownRLStep] = []
         for step in 0..<config.steps {
-            let problems = (0..<config.promptsPerStep).map { _ in task.dataset.train[prompts.int(task.dataset.train.count)] }
+            let problems = (0..<config.promptsPerStep).map { _ in task.rlPool[prompts.int(task.rlPool.count)] }
             var correct = 0
             let stats = try trainer.step(prompts: problems.map(CountdownTokenizer.promptTokens), recipe: recipe, rng: &rng) { i, response in
                 let outcome = task.verify(response, problems[i]).outcome

@@ -47,6 +47,7 @@ case "train":
         case "--batch": config.batchSize = value(a)
         case "--lr": config.peakLearningRate = value(a)
         case "--test": config.testProblems = value(a)
+        case "--rl-problems": config.rlProblems = value(a)
         case "--samples": samples = value(a)
         case "--every": every = value(a)
         case "--save": save = value(a)
@@ -56,7 +57,7 @@ case "train":
     let task = CountdownTask(config)
     var rng = RandomStream(seed: 0).child("d")
     let probe = Transformer(config.transformer, rng: &rng)
-    print("Countdown \(config.task.numberCount) numbers, ≤ \(config.task.maxSolutions) solutions; \(task.dataset.train.count) train / \(task.dataset.test.count) test; "
+    print("Countdown \(config.task.numberCount) numbers, ≤ \(config.task.maxSolutions) solutions; \(task.train.count) train / \(task.rlPool.count) RL / \(task.test.count) test; "
           + String(format: "mean solutions per train problem %.2f; ", task.meanSolutionsPerProblem)
           + "d\(config.modelWidth) × \(config.layers) layers, \(probe.parameters.flatValues.count) parameters; hash \(CountdownBase.hash(config)); "
           + String(format: "data %.0f s", Date().timeIntervalSince(start)))
@@ -102,6 +103,10 @@ case "rl":
         .reinforce, .reinforceRej, .rejectAllWrong, .rejectAllCorrect] + [0.05, 0.1, 0.2, 1].map { CountdownMethod.wReinforce($0) }).map { ($0.slug, $0) })
     var r = RandomStream(seed: 7)
     print("base  " + passText(CountdownEvaluator.evaluate(saved.model, task, problems: problems, samples: samples, rng: &r)))
+    var pr = RandomStream(seed: 8)
+    print(String(format: "   RL pool first %d: pass@1 %.3f, last %d: pass@1 %.3f", problems,
+                 CountdownEvaluator.evaluate(saved.model, task, on: Array(task.rlPool.prefix(problems)), samples: 32, rng: &pr).passAtK[0], problems,
+                 CountdownEvaluator.evaluate(saved.model, task, on: Array(task.rlPool.suffix(problems)), samples: 32, rng: &pr).passAtK[0]))
     let values = saved.model.parameters.flatValues
     var ref = RandomStream(seed: 0)
     let reference = Transformer(saved.config.transformer, rng: &ref)
@@ -119,7 +124,24 @@ case "rl":
         }.joined(separator: " ")
         var er = RandomStream(seed: 7)
         let e = CountdownEvaluator.evaluate(saved.model, task, problems: problems, samples: samples, rng: &er)
+        var pr = RandomStream(seed: 8)
+        let seenPool = CountdownEvaluator.evaluate(saved.model, task, on: Array(task.rlPool.prefix(problems)), samples: 32, rng: &pr)
+        let unseenPool = CountdownEvaluator.evaluate(saved.model, task, on: Array(task.rlPool.suffix(problems)), samples: 32, rng: &pr)
+        print(String(format: "   RL pool first %d: pass@1 %.3f, last %d: pass@1 %.3f", problems, seenPool.passAtK[0], problems, unseenPool.passAtK[0]))
         print(String(format: "%-22@ %@  [reward/entropy/kl %@]  %.0f s", method.name, passText(e), curve, Date().timeIntervalSince(t0)))
     }
+case "retag":
+    // adds a configuration key with its value to an older base file (development only)
+    guard args.count == 3 else { fail("retag FILE KEY INT") }
+    var checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: args[0]))
+    var json = try JSONSerialization.jsonObject(with: Data(checkpoint.metadata["countdown.base.config"]!.utf8)) as! [String: Any]
+    json[args[1]] = Int(args[2])!
+    checkpoint.metadata["countdown.base.config"] = String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)
+    try checkpoint.write(to: URL(fileURLWithPath: args[0]))
+case "space":
+    var config = CountdownDesign.chosenBase.task
+    if let v = args.first, let n = Int(v) { config.maxSolutions = n }
+    let g = CountdownGenerator(config: config)
+    print("admissible problems \(g.admissibleProblemCount) (≤ \(config.maxSolutions) solutions)")
 default: fail("unknown mode \(mode)")
 }

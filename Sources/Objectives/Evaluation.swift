@@ -24,6 +24,13 @@ public enum Evaluation {
         return 1 - product
     }
 
+    /// The k of a pass@k curve from n samples per problem: 1, 2, 4, … below n, then n.
+    public static func passAtKs(upTo n: Int) -> [Int] {
+        var ks: [Int] = [], k = 1
+        while k < n { ks.append(k); k *= 2 }
+        return ks + [n]
+    }
+
     /// Mean pass@k over problems, each with `samples` samples and `correctCounts[p]` correct ones.
     public static func passAtK(correctCounts: [Int], samples: Int, k: Int) -> Double {
         guard !correctCounts.isEmpty else { return 0 }
