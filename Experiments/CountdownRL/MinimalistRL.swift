@@ -14,7 +14,7 @@ public enum MinimalistRL: Experiment {
     public static let defaultRuntime = "~14 min (+ ~15 min once to train the base)"
     public static let defaultSeeds = 3
 
-    public struct Config: ExperimentConfig {
+    public struct Config: ExperimentConfig, CountdownSchedule {
         /// The Countdown base (shared with negative-reinforcement).
         public var base = CountdownDesign.chosenBase
         /// RL steps of every method ("early" = the first 20%, "final" = the last 10%).
@@ -44,23 +44,9 @@ public enum MinimalistRL: Experiment {
         return c
     }()
 
-    public static func validate(_ c: Config) -> String? {
-        if c.steps < 1 || c.promptsPerStep < 1 || c.groupSize < 2 { return "steps and promptsPerStep must be ≥ 1, groupSize ≥ 2" }
-        if !(c.learningRate > 0) { return "learningRate must be positive" }
-        if c.minibatches < 1 || c.minibatches > c.promptsPerStep * c.groupSize { return "minibatches must be 1 … promptsPerStep × groupSize" }
-        if c.evaluationProblems < 1 || c.evaluationProblems > c.base.testProblems { return "evaluationProblems must be 1 … base.testProblems" }
-        if c.evaluationSamples < 1 { return "evaluationSamples must be ≥ 1" }
-        return c.base.task.validationError
-    }
+    public static func validate(_ c: Config) -> String? { c.scheduleProblem(minimumSamples: 1) }
 
     public static func workPerSeed(_ c: Config) -> Int { methods.count * (c.steps + 1) }
-
-    static func rlConfig(_ c: Config) -> CountdownRLConfig {
-        var r = CountdownRLConfig()
-        r.steps = c.steps; r.promptsPerStep = c.promptsPerStep; r.groupSize = c.groupSize
-        r.learningRate = c.learningRate; r.minibatches = c.minibatches
-        return r
-    }
 
     /// Why claims 1a, 1b, 2, 3a, 3b and 4 are marked not reproduced (the long form is the report's section of that name).
     static let tooCloseToCall = "at the toy's budget the methods' reward curves differ by less than the seed-to-seed spread of the statistic (default run: final rewards 0.28–0.31 for every method but REINFORCE ±1, sd 0.01–0.05 over seeds), so the claim's direction does not hold in every seed; see the section \"Why most claims are not reproduced\"."
@@ -108,17 +94,10 @@ public enum MinimalistRL: Experiment {
         shared = try CountdownShared.prepare(c.base, problems: c.evaluationProblems, samples: c.evaluationSamples, experiment: name, context: context)
     }
 
-    public struct SeedResult: Sendable {
-        var base: CountdownEvaluation
-        var runs: [CountdownRun]
-        func run(_ m: CountdownMethod) -> CountdownRun? { runs.first { $0.method == m } }
-    }
+    public typealias SeedResult = CountdownSeedResult
 
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
-        let s = shared!
-        let runs = try s.runMethods(methods, config: rlConfig(c), seed: seed, experiment: name, withReference: true,
-                                    evaluationProblems: c.evaluationProblems, evaluationSamples: c.evaluationSamples, context: context)
-        return SeedResult(base: s.evaluation, runs: runs)
+        try shared!.runSeed(c, methods: methods, seed: seed, experiment: name, withReference: true, context: context)
     }
 
     // MARK: Analysis

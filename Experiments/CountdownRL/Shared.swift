@@ -130,3 +130,52 @@ extension CountdownShared {
         return runs
     }
 }
+
+/// The configuration fields both Countdown experiments share.
+public protocol CountdownSchedule {
+    var base: CountdownBaseConfig { get }
+    var steps: Int { get }
+    var promptsPerStep: Int { get }
+    var groupSize: Int { get }
+    var learningRate: Float { get }
+    var minibatches: Int { get }
+    var evaluationProblems: Int { get }
+    var evaluationSamples: Int { get }
+}
+
+extension CountdownSchedule {
+    /// One RL run's schedule (PPO's critic learning rate left at its default).
+    var rlConfig: CountdownRLConfig {
+        var r = CountdownRLConfig()
+        r.steps = steps; r.promptsPerStep = promptsPerStep; r.groupSize = groupSize
+        r.learningRate = learningRate; r.minibatches = minibatches
+        return r
+    }
+
+    /// Why the shared fields cannot run (nil when they can).
+    func scheduleProblem(minimumSamples: Int) -> String? {
+        if steps < 1 || promptsPerStep < 1 || groupSize < 2 { return "steps and promptsPerStep must be ≥ 1, groupSize ≥ 2" }
+        if !(learningRate > 0) { return "learningRate must be positive" }
+        if minibatches < 1 || minibatches > promptsPerStep * groupSize { return "minibatches must be 1 … promptsPerStep × groupSize" }
+        if evaluationProblems < 1 || evaluationProblems > base.testProblems { return "evaluationProblems must be 1 … base.testProblems" }
+        if evaluationSamples < minimumSamples { return "evaluationSamples must be ≥ \(minimumSamples)" }
+        return base.task.validationError
+    }
+}
+
+/// One seed of a Countdown experiment: the shared base's evaluation and every method's run.
+public struct CountdownSeedResult: Sendable {
+    public var base: CountdownEvaluation
+    public var runs: [CountdownRun]
+    public func run(_ m: CountdownMethod) -> CountdownRun? { runs.first { $0.method == m } }
+}
+
+extension CountdownShared {
+    /// Runs `methods` for one seed on `schedule` (`rl` overrides the derived RL configuration).
+    func runSeed<S: CountdownSchedule>(_ schedule: S, rl: CountdownRLConfig? = nil, methods: [CountdownMethod], seed: Int, experiment: String,
+                                       withReference: Bool, context: RunContext) throws -> CountdownSeedResult {
+        let runs = try runMethods(methods, config: rl ?? schedule.rlConfig, seed: seed, experiment: experiment, withReference: withReference,
+                                  evaluationProblems: schedule.evaluationProblems, evaluationSamples: schedule.evaluationSamples, context: context)
+        return CountdownSeedResult(base: evaluation, runs: runs)
+    }
+}
