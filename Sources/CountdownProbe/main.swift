@@ -6,6 +6,8 @@
 //     swift run -c release CountdownProbe rl --base FILE --methods psr,nsr,… [--steps N] [--lr X] [--prompts P] [--group G]
 //         [--minibatches M] [--problems N] [--samples K] [--seed S]
 //       runs RL methods from a saved base and prints their training curve summary and test pass@k.
+//     swift run -c release CountdownProbe space [MAX_SOLUTIONS]
+//       prints how many distinct problems the base's task has (with at most MAX_SOLUTIONS solutions).
 import Foundation
 import Engine
 import Models
@@ -130,14 +132,6 @@ case "rl":
         print(String(format: "   RL pool first %d: pass@1 %.3f, last %d: pass@1 %.3f", problems, seenPool.passAtK[0], problems, unseenPool.passAtK[0]))
         print(String(format: "%-22@ %@  [reward/entropy/kl %@]  %.0f s", method.name, passText(e), curve, Date().timeIntervalSince(t0)))
     }
-case "retag":
-    // adds a configuration key with its value to an older base file (development only)
-    guard args.count == 3 else { fail("retag FILE KEY INT") }
-    var checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: args[0]))
-    var json = try JSONSerialization.jsonObject(with: Data(checkpoint.metadata["countdown.base.config"]!.utf8)) as! [String: Any]
-    json[args[1]] = Int(args[2])!
-    checkpoint.metadata["countdown.base.config"] = String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self)
-    try checkpoint.write(to: URL(fileURLWithPath: args[0]))
 case "space":
     var config = CountdownDesign.chosenBase.task
     if let v = args.first, let n = Int(v) { config.maxSolutions = n }
