@@ -39,12 +39,15 @@ let package = Package(
         // negative-reinforcement and minimalist-rl: RL methods from one Countdown base (Experiments/CountdownRL/).
         .target(name: "CountdownRL", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/CountdownRL",
                 exclude: ["base.ckpt"], swiftSettings: optimized),
+        // dpo-family and lpf-methods: preference methods on one feature policy over PreferenceBandit (Experiments/PreferenceLearning/).
+        .target(name: "PreferenceLearning", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/PreferenceLearning",
+                swiftSettings: optimized),
         // The composition experiment's development probe: trains one Stage-1 design or runs Stage 2 from a saved base.
         .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Models", "Environments", "Composition"], swiftSettings: optimized),
         // Issue 9's development probe: a Countdown base supervised on solver solutions, with its pass@k.
         .executableTarget(name: "CountdownProbe", dependencies: ["Engine", "Models", "Environments", "Objectives", "CountdownRL"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
-        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition", "CountdownRL"], swiftSettings: optimized),
+        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
@@ -53,7 +56,7 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: ["Engine", "Models", "Objectives"], swiftSettings: optimized),
         .testTarget(name: "HarnessTests", dependencies: ["Engine", "Harness"], swiftSettings: optimized),
         // One claim test per experiment (its --quick configuration on its default seeds).
-        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor", "Composition", "CountdownRL"], swiftSettings: optimized),
+        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning"], swiftSettings: optimized),
     ],
     swiftLanguageModes: [.v5]
 )
