@@ -177,23 +177,26 @@ final class PreferenceSetup {
         }
     }
 
-    /// RLHF / PPO's policy stage: REINFORCE with a group-mean (RLOO) baseline on `groupSize` samples per context of
-    /// `contextsPerStep` training contexts per step, reward r̂(x, y) − β·(log π(y|x) − log π_ref(y|x)) (the KL
-    /// penalty in the reward, as InstructGPT and TRL's PPO put it), one Adam step per batch of fresh samples.
-    func trainRLHF(policy: PreferenceBanditFeaturePolicy, rewards: [[Double]], klCoefficient: Double, steps: Int,
-                   contextsPerStep: Int, groupSize: Int, learningRate: Double, contexts: [Int], every: Int,
-                   rng: inout RandomStream, measure: (Int) throws -> Void) throws {
+    /// RLHF / PPO's policy stage: `groupSize` samples per context of `contextsPerStep` training contexts per step, reward
+    /// r̂(x, y) − β·(log π(y|x) − log π_ref(y|x)) (the KL penalty in the reward, as InstructGPT and TRL's PPO put it),
+    /// leave-one-out baseline (RLOO), PPO's clipped surrogate over `epochs` passes of `minibatches` minibatches (with one
+    /// epoch and one minibatch the ratio is 1 and it is the plain policy gradient).
+    func trainRLHF(policy: PreferenceBanditPolicy, rewards: [[Double]], klCoefficient: Double, steps: Int,
+                   contextsPerStep: Int, groupSize: Int, learningRate: Double, epochs: Int = 1, minibatches: Int = 1,
+                   contexts: [Int], every: Int, rng: inout RandomStream, measure: (Int) throws -> Void) throws {
         let categorical = CategoricalPolicy(parameters: policy.store, actions: bandit.responseCount) { g, xs in
-            (try? policy.logits(contexts: xs, in: g))!          // the contexts are ours, always in range
+            (try? policy.logProbabilities(contexts: xs, in: g))!          // the contexts are ours, always in range
         }
         let trainer = BanditPolicyTrainer(policy: categorical, optimizer: AdamW.adam(),
-                                          update: UpdateConfig(learningRate: Float(learningRate), maxGradNorm: nil))
+                                          update: UpdateConfig(epochs: epochs, minibatches: minibatches,
+                                                               learningRate: Float(learningRate), maxGradNorm: nil))
         let recipe = PolicyGradientRecipe(advantages: { Advantages.rloo(rewards: $0, groupSize: $1) },
-                                          loss: { PolicyLoss.vanilla($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
+                                          loss: { PolicyLoss.ppoClip($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
         var draw = rng.child("contexts")
         var stepRNG = rng.child("steps")
         try measure(0)
-        for step in 1...Swift.max(1, steps) where steps > 0 {
+        guard steps > 0 else { return }
+        for step in 1...steps {
             let batch = (0..<contextsPerStep).map { _ in contexts[draw.int(contexts.count)] }
             let table = categorical.probabilities(batch)
             var row: [Int: Int] = [:]
@@ -204,5 +207,87 @@ final class PreferenceSetup {
             }
             if step % every == 0 || step == steps { try measure(step) }
         }
+    }
+
+    /// Supervised fine-tuning on (context, condition, response) examples: `steps` Adam steps of `batchSize` examples
+    /// drawn with replacement, loss −mean log π(y | x, c), plus `klCoefficient` · mean_x KL(π(·|x, c) ‖ π_ref(·|x))
+    /// over the batch's contexts when positive (Quark's KL term). `measure(step)` runs before the first step and after
+    /// every `every` steps. `firstStep` continues a step count across calls (Quark's rounds).
+    func trainSupervised(policy: ConditionedFeaturePolicy, examples: [SupervisedExample], steps: Int, batchSize: Int,
+                         learningRate: Double, klCoefficient: Double = 0, optimizer: Optimizer = AdamW.adam(),
+                         firstStep: Int = 0, every: Int, rng: inout RandomStream, measure: (Int) throws -> Void) throws {
+        require(!examples.isEmpty, "trainSupervised: no examples")
+        let graph = Graph()
+        var draw = rng.child("batches")
+        if firstStep == 0 { try measure(0) }
+        var done = 0
+        while done < steps {
+            let chunk = Swift.min(every, steps - done)
+            try TrainingLoop.run(steps: chunk, parameters: policy.store, optimizer: optimizer, schedule: .constant(Float(learningRate)),
+                                 maxGradNorm: nil, graph: graph, firstStep: firstStep + done) { g, _ in
+                let batch = (0..<batchSize).map { _ in examples[draw.int(examples.count)] }
+                let logp = try policy.logProbabilities(contexts: batch.map(\.context), conditions: batch.map(\.condition), in: g)   // [B, K]
+                var loss = -logp.gatherLast(g.indices(batch.map { Int32($0.response) })).mean()
+                if klCoefficient > 0 {
+                    let reference = g.constant(batch.flatMap { self.bandit.referenceLogProbabilities[$0.context].map(Float.init) }, logp.shape)
+                    let kl = (logp.exp() * (logp - reference)).sum(axis: 1).mean()                   // mean_x KL(π ‖ π_ref)
+                    loss = loss + Float(klCoefficient) * kl
+                }
+                return loss
+            }
+            done += chunk
+            try measure(firstStep + done)
+        }
+    }
+}
+
+/// One supervised example: a response to imitate in a context, under a condition (a control token: reward
+/// conditioning's good / bad, Quark's reward quantile; 0 when unconditioned).
+struct SupervisedExample: Sendable {
+    var context: Int, condition: Int, response: Int
+}
+
+/// A feature policy with control tokens: π(y | x, c) ∝ π_ref(y|x) · exp((w + w_c) · φ(x, y)) for conditions
+/// c = 0…M−1 (AlpacaFarm's reward conditioning prefixes a good / bad token; Quark a reward-quantile token). Starts at
+/// π_ref for every condition. As a `PreferenceBanditPolicy` it is the policy under `evaluationCondition`.
+final class ConditionedFeaturePolicy: PreferenceBanditPolicy {
+    let store = ParameterStore()
+    let shared: Linear
+    let perCondition: Linear
+    let contextCount: Int, responseCount: Int, featureCount: Int, conditionCount: Int
+    var evaluationCondition: Int
+    private let features: [Float], referenceLogits: [Float]
+
+    init(bandit: PreferenceBandit, conditions: Int, evaluationCondition: Int) {
+        require(conditions >= 1 && evaluationCondition >= 0 && evaluationCondition < conditions,
+                "ConditionedFeaturePolicy: \(conditions) conditions, evaluation condition \(evaluationCondition)")
+        contextCount = bandit.contextCount; responseCount = bandit.responseCount; featureCount = bandit.featureCount
+        conditionCount = conditions
+        self.evaluationCondition = evaluationCondition
+        var unused = RandomStream(seed: 0)
+        shared = Linear(store, "policy.shared", inputs: featureCount, outputs: 1, bias: false, weightInit: .zeros, rng: &unused)
+        perCondition = Linear(store, "policy.condition", inputs: featureCount, outputs: conditions, bias: false, weightInit: .zeros, rng: &unused)
+        features = bandit.features.flatMap { $0.flatMap { $0.map(Float.init) } }
+        referenceLogits = bandit.referenceLogits.flatMap { $0.map(Float.init) }
+    }
+
+    func logProbabilities(contexts: [Int], conditions: [Int], in graph: Graph) throws -> Tensor {
+        try checkPolicyContexts(contexts)
+        require(conditions.count == contexts.count && conditions.allSatisfy { $0 >= 0 && $0 < conditionCount },
+                "ConditionedFeaturePolicy: one condition in 0..<\(conditionCount) per context")
+        let (b, k, d) = (contexts.count, responseCount, featureCount)
+        var x = [Float](repeating: 0, count: b * k * d), base = [Float](repeating: 0, count: b * k), rows = [Int32](repeating: 0, count: b * k)
+        for (row, c) in contexts.enumerated() {
+            for i in 0..<(k * d) { x[row * k * d + i] = features[c * k * d + i] }
+            for y in 0..<k { base[row * k + y] = referenceLogits[c * k + y]; rows[row * k + y] = Int32(conditions[row]) }
+        }
+        let h = graph.constant(x, Shape(b * k, d))                                              // [B·K, d]
+        let conditioned = perCondition(h).gatherLast(graph.indices(rows))                      // [B·K, M] → [B·K]
+        let logits = shared(h).reshaped(b, k) + conditioned.reshaped(b, k) + graph.constant(base, Shape(b, k))
+        return logits.logSoftmax()                                                              // [B, K]
+    }
+
+    func logProbabilities(contexts: [Int], in graph: Graph) throws -> Tensor {
+        try logProbabilities(contexts: contexts, conditions: contexts.map { _ in evaluationCondition }, in: graph)
     }
 }

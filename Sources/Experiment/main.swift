@@ -15,6 +15,7 @@ let registry: [AnyExperiment] = [
     AnyExperiment(NegativeReinforcement.self),
     AnyExperiment(MinimalistRL.self),
     AnyExperiment(DPOFamily.self),
+    AnyExperiment(LPFMethods.self),
 ]
 
 exit(CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry))

@@ -6,6 +6,7 @@ import Engine
 @testable import RLRazor
 @testable import Composition
 @testable import CountdownRL
+@testable import PreferenceLearning
 
 /// One claim test per experiment: its --quick configuration on its default seeds, every claim's verdict checked.
 /// They use every core, so they run one after another (CONTRACT.md).
@@ -64,5 +65,23 @@ import Engine
     @Test(.timeLimit(.minutes(2))) func countdownOutputsDoNotDependOnThreads() throws {
         try expectThreadIndependentOutputs(AnyExperiment(NegativeReinforcement.self), seeds: [0, 1],
                                            overrides: ["steps=2", "evaluationProblems=4", "evaluationSamples=8"])
+    }
+
+    /// The quick configuration is the default itself (it runs in seconds; see `DPOFamily.quickConfig`).
+    @Test(.timeLimit(.minutes(1))) func dpoFamily() throws {
+        try expectClaimsHold(AnyExperiment(DPOFamily.self))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func dpoFamilyOutputsDoNotDependOnThreads() throws {
+        try expectThreadIndependentOutputs(AnyExperiment(DPOFamily.self), seeds: [0, 1], overrides: ["steps=40"])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func lpfMethods() throws {
+        try expectClaimsHold(AnyExperiment(LPFMethods.self))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func lpfMethodsOutputsDoNotDependOnThreads() throws {
+        try expectThreadIndependentOutputs(AnyExperiment(LPFMethods.self), seeds: [0, 1],
+                                           overrides: ["supervisedSteps=50", "ppoSteps=50", "quarkRounds=2"])
     }
 }

@@ -41,7 +41,8 @@ extension PreferenceBandit {
     public func mass(_ policy: [[Double]], on responses: [[Int]], contexts: [Int]) throws -> Double {
         guard responses.count == contextCount else { throw PreferenceBanditError.invalidArgument("need one response set per context") }
         return try policyMean(policy, contexts) { x, p in
-            Set(responses[x]).reduce(0) { $0 + ($1 >= 0 && $1 < responseCount ? p[$1] : 0) }
+            // summed in ascending order: a Set's iteration order changes between runs, and so would the rounding
+            Set(responses[x]).sorted().reduce(0) { $0 + ($1 >= 0 && $1 < responseCount ? p[$1] : 0) }
         }
     }
 

@@ -23,7 +23,8 @@ extension PreferenceBanditPolicy {
         return (0..<contextCount).map { x in (0..<k).map { Double(Foundation.exp(logp[x * k + $0])) } }
     }
 
-    func checkPolicyContexts(_ contexts: [Int]) throws {
+    /// Throws on an empty list or an out-of-range context (for conforming policies).
+    public func checkPolicyContexts(_ contexts: [Int]) throws {
         guard !contexts.isEmpty else { throw PreferenceBanditError.invalidArgument("no contexts given") }
         for x in contexts where x < 0 || x >= contextCount { throw PreferenceBanditError.contextOutOfRange(x) }
     }

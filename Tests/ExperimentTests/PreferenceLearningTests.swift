@@ -1,0 +1,149 @@
+import Testing
+import Foundation
+import Engine
+import Models
+import Environments
+import Objectives
+@testable import Harness
+@testable import PreferenceLearning
+
+/// The machinery dpo-family and lpf-methods share: losses through the feature policies, exact snapshots, the RLHF and
+/// supervised loops, the conditioned policy.
+struct PreferenceLearningTests {
+    static func setup(labels: PreferenceBanditLabelConfig = .clean, support: Int = 6) throws -> PreferenceSetup {
+        var c = PreferenceBanditConfig.small
+        c.supportSize = support
+        let bandit = try PreferenceBandit(config: c, rng: RandomStream(seed: 7))
+        var rng = RandomStream(seed: 8)
+        let pairs = try bandit.offlinePairs(contexts: bandit.trainContexts, pairsPerContext: 4, labels: labels, rng: &rng)
+        return PreferenceSetup(bandit: bandit, pairs: pairs)
+    }
+
+    static func loss(_ s: PreferenceSetup, _ o: OfflineObjective, _ policy: PreferenceBanditPolicy, batch: [PreferenceBanditPair]) throws -> Float {
+        let g = Graph(recording: false)
+        return try s.offlineLoss(o, batch, policy: policy, hyper: OfflineHyperparameters(), graph: g).item
+    }
+
+    /// At π_ref every log-ratio is 0: DPO and cDPO give log 2, hinge 1, IPO (1/(2β))², KTO 1 − σ(0) = ½ (z = 0).
+    @Test func offlineLossesAtTheReferenceHaveTheirHandValues() throws {
+        let s = try Self.setup()
+        var rng = RandomStream(seed: 1)
+        let policy = s.policy(hiddenSizes: [], rng: &rng)
+        let batch = Array(s.pairs.prefix(10))
+        #expect(abs(try Self.loss(s, .dpo, policy, batch: batch) - Float(log(2.0))) < 1e-5)
+        #expect(abs(try Self.loss(s, .cdpo, policy, batch: batch) - Float(log(2.0))) < 1e-5)
+        #expect(abs(try Self.loss(s, .hinge, policy, batch: batch) - 1) < 1e-5)
+        #expect(abs(try Self.loss(s, .ipo, policy, batch: batch) - 25) < 1e-3)
+        #expect(abs(try Self.loss(s, .kto, policy, batch: batch) - 0.5) < 1e-5)
+        // SimPO: −log σ(β(lp_c/|y_c| − lp_r/|y_r|) − γ) at π_ref, by hand
+        let b = s.bandit
+        var simpo = 0.0
+        for p in batch {
+            let c = b.referenceLogProbabilities[p.context][p.chosen] / Double(b.responseLengths[p.context][p.chosen] + 1)
+            let r = b.referenceLogProbabilities[p.context][p.rejected] / Double(b.responseLengths[p.context][p.rejected] + 1)
+            simpo += log(1 + exp(-(2 * (c - r) - 1)))
+        }
+        #expect(abs(Double(try Self.loss(s, .simpo, policy, batch: batch)) - simpo / Double(batch.count)) < 1e-4)
+    }
+
+    /// Every objective's gradient through the feature policy (an MLP, moved off π_ref) against central differences.
+    @Test(arguments: OfflineObjective.allCases) func offlineGradientsMatchFiniteDifferences(_ o: OfflineObjective) throws {
+        let s = try Self.setup()
+        var rng = RandomStream(seed: 2)
+        let policy = s.policy(hiddenSizes: [4], rng: &rng)
+        var values = policy.store.flatValues
+        for i in values.indices { values[i] += Float(rng.gaussian() * 0.3) }
+        policy.store.setValues(values)
+        let batch = Array(s.pairs.prefix(8))
+        let g = Graph()
+        policy.store.zeroGradients()
+        let l = try s.offlineLoss(o, batch, policy: policy, hyper: OfflineHyperparameters(), graph: g)
+        g.backward(l)
+        let analytic = policy.store.flatGradients
+        let h: Float = 1e-2
+        var worst = 0.0
+        for i in values.indices {
+            var v = values
+            v[i] += h; policy.store.setValues(v)
+            let up = Double(try Self.loss(s, o, policy, batch: batch))
+            v[i] -= 2 * h; policy.store.setValues(v)
+            let down = Double(try Self.loss(s, o, policy, batch: batch))
+            let numeric = (up - down) / (2 * Double(h))
+            worst = max(worst, abs(Double(analytic[i]) - numeric) / (3e-3 + 1e-2 * abs(numeric)))
+        }
+        policy.store.setValues(values)
+        #expect(worst <= 1, "\(o.rawValue): worst gradient mismatch ratio \(worst)")
+    }
+
+    @Test func snapshotAtTheReferenceIsExact() throws {
+        let s = try Self.setup()
+        let b = s.bandit
+        let snap = try s.snapshot(b.referenceProbabilities, step: 0)
+        #expect(abs(snap.margin) < 1e-12 && abs(snap.kl) < 1e-12)
+        let chosen = s.pairs.map { b.referenceLogProbabilities[$0.context][$0.chosen] }.reduce(0, +) / Double(s.pairs.count)
+        #expect(abs(snap.chosenLogProb - chosen) < 1e-9)
+        // the mass outside the pairs' responses, by hand
+        var outside = 0.0
+        for x in s.pairContexts {
+            let seen = Set(s.pairs.filter { $0.context == x }.flatMap { [$0.chosen, $0.rejected] })
+            outside += (0..<b.responseCount).filter { !seen.contains($0) }.reduce(0) { $0 + b.referenceProbabilities[x][$1] }
+        }
+        #expect(abs(snap.massOutsidePairs - outside / Double(s.pairContexts.count)) < 1e-9)
+        #expect(s.pairContexts == b.trainContexts)
+    }
+
+    /// With zero reward the KL-penalised reward is −β·log(π/π_ref), whose optimum is π_ref: RLHF stays there. With a
+    /// reward on one feature direction it moves mass toward it.
+    @Test func rlhfStaysAtTheReferenceWithoutRewardAndFollowsOne() throws {
+        let s = try Self.setup()
+        let b = s.bandit
+        var rng = RandomStream(seed: 3)
+        var initRNG = rng.child("init")
+        let still = s.policy(hiddenSizes: [], rng: &initRNG)
+        let zero = b.features.map { $0.map { _ in 0.0 } }
+        try s.trainRLHF(policy: still, rewards: zero, klCoefficient: 0.5, steps: 40, contextsPerStep: 8, groupSize: 4, learningRate: 0.01,
+                        contexts: s.pairContexts, every: 40, rng: &rng) { _ in }
+        #expect(try b.klFromReference(still.probabilityTable(), contexts: s.pairContexts) < 0.01)
+        let moving = s.policy(hiddenSizes: [], rng: &initRNG)
+        try s.trainRLHF(policy: moving, rewards: b.goldRewards, klCoefficient: 0.05, steps: 40, contextsPerStep: 8, groupSize: 4,
+                        learningRate: 0.05, epochs: 2, minibatches: 2, contexts: s.pairContexts, every: 40, rng: &rng) { _ in }
+        let before = try b.expectedGoldReward(b.referenceProbabilities, contexts: s.pairContexts)
+        #expect(try b.expectedGoldReward(moving.probabilityTable(), contexts: s.pairContexts) > before + 0.1)
+    }
+
+    /// The conditioned policy starts at π_ref under every condition; imitating one response under condition 1 raises
+    /// it under condition 1 more than under condition 0.
+    @Test func conditionedPolicyStartsAtTheReferenceAndSeparatesConditions() throws {
+        let s = try Self.setup()
+        let b = s.bandit
+        let policy = ConditionedFeaturePolicy(bandit: b, conditions: 2, evaluationCondition: 1)
+        let g = Graph(recording: false)
+        let x = b.trainContexts[0]
+        for c in 0..<2 {
+            let lp = try policy.logProbabilities(contexts: [x], conditions: [c], in: g).scalars
+            for y in 0..<b.responseCount { #expect(abs(Double(lp[y]) - b.referenceLogProbabilities[x][y]) < 1e-5) }
+        }
+        let target = b.bestResponse[x]
+        var rng = RandomStream(seed: 4)
+        try s.trainSupervised(policy: policy, examples: [SupervisedExample(context: x, condition: 1, response: target)], steps: 30,
+                              batchSize: 4, learningRate: 0.05, every: 30, rng: &rng) { _ in }
+        let p1 = try policy.logProbabilities(contexts: [x], conditions: [1], in: g).scalars[target]
+        let p0 = try policy.logProbabilities(contexts: [x], conditions: [0], in: g).scalars[target]
+        #expect(Double(p1) > b.referenceLogProbabilities[x][target] + 0.5 && p1 > p0)
+        #expect(throws: PreferenceBanditError.self) { try policy.logProbabilities(contexts: [b.contextCount], in: g) }
+    }
+
+    @Test func configurationsValidate() {
+        #expect(DPOFamily.validate(DPOFamily.defaultConfig) == nil && LPFMethods.validate(LPFMethods.defaultConfig) == nil)
+        #expect(LPFMethods.validate(LPFMethods.quickConfig) == nil)
+        var d = DPOFamily.defaultConfig
+        d.steps = 1
+        #expect(DPOFamily.validate(d) != nil)
+        var l = LPFMethods.defaultConfig
+        l.bestOfN = [4, 2]
+        #expect(LPFMethods.validate(l) != nil)
+        l = LPFMethods.defaultConfig
+        l.evaluationBiasScale = -1
+        #expect(LPFMethods.validate(l) != nil)
+    }
+}
