@@ -11,7 +11,7 @@ public enum LPFMethods: Experiment {
     public static let name = "lpf-methods"
     public static let claim = "With simulated annotators (25% label noise), PPO beats Best-of-n, which beats Expert Iteration, which beats Binary FeedME and reward conditioning, which beat the SFT base; the proxy reward keeps rising while the true preference peaks and falls (reward over-optimisation)."
     public static let paper = "Dubois et al., \"AlpacaFarm: A Simulation Framework for Methods that Learn from Human Feedback\" (NeurIPS 2023)"
-    public static let defaultRuntime = "~1 min"
+    public static let defaultRuntime = "~10 s"
     public static let defaultSeeds = 5
 
     public enum Method: String, CaseIterable, Sendable {

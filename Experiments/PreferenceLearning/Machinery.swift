@@ -56,9 +56,32 @@ struct PairTensors {
         rejectedLengths = g.constant(pairs.map { Float(bandit.responseLengths[$0.context][$0.rejected] + 1) }, Shape(n))
     }
 
+    init(chosen: Tensor, rejected: Tensor, referenceChosen: Tensor, referenceRejected: Tensor, chosenLengths: Tensor, rejectedLengths: Tensor) {
+        self.chosen = chosen; self.rejected = rejected; self.referenceChosen = referenceChosen; self.referenceRejected = referenceRejected
+        self.chosenLengths = chosenLengths; self.rejectedLengths = rejectedLengths
+    }
+
     var preferencePairs: PreferencePairs {
         PreferencePairs(chosenLogProbs: chosen, rejectedLogProbs: rejected, referenceChosenLogProbs: referenceChosen,
                         referenceRejectedLogProbs: referenceRejected, chosenLengths: chosenLengths, rejectedLengths: rejectedLengths)
+    }
+}
+
+/// The loss of a paired objective (every one but KTO) on a batch's tensors.
+func pairObjectiveLoss(_ objective: OfflineObjective, _ t: PairTensors, hyper h: OfflineHyperparameters) -> Tensor {
+    let beta = Float(h.beta)
+    switch objective {
+    case .dpo: return dpoLoss(t.preferencePairs, beta: beta).loss
+    case .ipo: return ipoLoss(t.preferencePairs, beta: beta).loss
+    case .cdpo: return conservativeDPOLoss(t.preferencePairs, beta: beta, labelSmoothing: Float(h.labelSmoothing)).loss
+    case .hinge: return hingePreferenceLoss(t.preferencePairs, beta: beta).loss
+    case .simpo:
+        return simpoLoss(chosenLogProbs: t.chosen, rejectedLogProbs: t.rejected, chosenLengths: t.chosenLengths,
+                         rejectedLengths: t.rejectedLengths, beta: Float(h.simpoBeta), gamma: Float(h.simpoGamma)).loss
+    case .orpo:
+        return orpoLoss(chosenLogProbs: t.chosen, rejectedLogProbs: t.rejected, chosenLengths: t.chosenLengths,
+                        rejectedLengths: t.rejectedLengths, beta: Float(h.orpoBeta)).loss
+    case .kto: fatalError("pairObjectiveLoss: KTO is unpaired; its callers build it")
     }
 }
 
@@ -79,6 +102,8 @@ public struct PolicySnapshot: Equatable, Sendable {
     /// Expected gold reward on the training and the held-out test contexts.
     public var goldTrain: Double
     public var goldTest: Double
+    /// Mean over training contexts of the mass on strings that are no candidate response (sequence policies only).
+    public var nonCandidateMass = 0.0
 }
 
 /// A feature policy and the data it is trained on.
@@ -139,20 +164,7 @@ final class PreferenceSetup {
                            klLogProbs: mismatched.detached(), referenceKLLogProbs: referenceMismatched, beta: beta).loss
         }
         let logp = try policy.logProbabilities(contexts: batch.map(\.context), in: g)                   // [N, K]
-        let t = PairTensors(batch, logProbs: logp, bandit: bandit, graph: g)
-        switch objective {
-        case .dpo: return dpoLoss(t.preferencePairs, beta: beta).loss
-        case .ipo: return ipoLoss(t.preferencePairs, beta: beta).loss
-        case .cdpo: return conservativeDPOLoss(t.preferencePairs, beta: beta, labelSmoothing: Float(h.labelSmoothing)).loss
-        case .hinge: return hingePreferenceLoss(t.preferencePairs, beta: beta).loss
-        case .simpo:
-            return simpoLoss(chosenLogProbs: t.chosen, rejectedLogProbs: t.rejected, chosenLengths: t.chosenLengths,
-                             rejectedLengths: t.rejectedLengths, beta: Float(h.simpoBeta), gamma: Float(h.simpoGamma)).loss
-        case .orpo:
-            return orpoLoss(chosenLogProbs: t.chosen, rejectedLogProbs: t.rejected, chosenLengths: t.chosenLengths,
-                            rejectedLengths: t.rejectedLengths, beta: Float(h.orpoBeta)).loss
-        case .kto: fatalError("handled above")
-        }
+        return pairObjectiveLoss(objective, PairTensors(batch, logProbs: logp, bandit: bandit, graph: g), hyper: h)
     }
 
     /// Trains `policy` with an offline objective for `steps` Adam steps of `batchSize` pairs drawn with replacement,

@@ -27,7 +27,8 @@ public enum CLI {
       --quick              the small configuration the tests use (seconds)
       --seeds N            number of seeds (default: per experiment)
       --seed-base S        first seed (default 0): seeds S, S+1, …, S+N−1
-      --set key=value      override one config field (repeatable; typed; unknown keys are rejected)
+      --set key=value      override one config field (repeatable; typed; unknown keys are rejected;
+                           a nested field with dots, e.g. --set sequence.steps=100)
       --out DIR            write under DIR instead of results/
       --check              exit 1 when a claim does not hold (claims marked not reproduced are ignored)
       --threads N          worker threads (default: all cores); results do not depend on it

@@ -40,13 +40,16 @@ public enum ConfigOverrides {
         let valid = keys.map { "\($0.key) (\($0.type))" }.joined(separator: ", ")
         guard var object = try json(config) as? [String: Any] else { throw UsageError("this experiment's configuration cannot be overridden") }
         for (key, raw) in overrides {
-            guard let type = keys.first(where: { $0.key == key })?.type else {
-                throw UsageError("unknown config key '\(key)'; valid keys: \(valid)")
+            guard let type = nestedType(of: config, path: key.split(separator: ".").map(String.init)) else {
+                throw UsageError("unknown config key '\(key)'; valid keys: \(valid) (a nested field is reached with dots, e.g. a.b)")
             }
             guard let value = parse(raw, as: type) else {
                 throw UsageError("bad value '\(raw)' for \(key): expected \(type)")
             }
-            object[key] = value
+            guard let patched = set(value, at: key.split(separator: ".").map(String.init), in: object) else {
+                throw UsageError("config key '\(key)' cannot be overridden")
+            }
+            object = patched
         }
         do {
             let data = try JSONSerialization.data(withJSONObject: object)
@@ -55,6 +58,22 @@ public enum ConfigOverrides {
             let list = overrides.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
             throw UsageError("bad value in --set \(list); valid keys: \(valid)")
         }
+    }
+
+    /// The Swift type name of the field at a dotted path (`sequence.steps`), or nil when there is none.
+    static func nestedType(of value: Any, path: [String]) -> String? {
+        guard let first = path.first, let child = Mirror(reflecting: value).children.first(where: { $0.label == first }) else { return nil }
+        return path.count == 1 ? typeName(of: child.value) : nestedType(of: child.value, path: Array(path.dropFirst()))
+    }
+
+    /// `object` with the JSON value at `path` replaced (nil when a level on the way is not a JSON object).
+    static func set(_ value: Any, at path: [String], in object: [String: Any]) -> [String: Any]? {
+        var object = object
+        guard let first = path.first else { return nil }
+        if path.count == 1 { object[first] = value; return object }
+        guard let inner = object[first] as? [String: Any], let patched = set(value, at: Array(path.dropFirst()), in: inner) else { return nil }
+        object[first] = patched
+        return object
     }
 
     /// Parses a command-line value as a JSON value of the declared type; nil when it is not one.

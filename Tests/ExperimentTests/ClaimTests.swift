@@ -67,13 +67,19 @@ import Engine
                                            overrides: ["steps=2", "evaluationProblems=4", "evaluationSamples=8"])
     }
 
-    /// The quick configuration is the default itself (it runs in seconds; see `DPOFamily.quickConfig`).
-    @Test(.timeLimit(.minutes(1))) func dpoFamily() throws {
+    /// The feature policy as in the default; the sequence policy (a transformer) shortened (see `DPOFamily.quickConfig`).
+    @Test(.timeLimit(.minutes(2))) func dpoFamily() throws {
         try expectClaimsHold(AnyExperiment(DPOFamily.self))
     }
 
+    @Test func dpoFamilyCommittedVerdicts() throws {
+        try expectCommittedVerdictsMatch(AnyExperiment(DPOFamily.self))
+    }
+
     @Test(.timeLimit(.minutes(1))) func dpoFamilyOutputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(DPOFamily.self), seeds: [0, 1], overrides: ["steps=40"])
+        try expectThreadIndependentOutputs(AnyExperiment(DPOFamily.self), seeds: [0, 1],
+                                           overrides: ["steps=40", "sequence.baseSteps=30", "sequence.steps=4", "sequence.measureEvery=2",
+                                                       "sequence.klSamplesPerContext=4"])
     }
 
     @Test(.timeLimit(.minutes(1))) func lpfMethods() throws {

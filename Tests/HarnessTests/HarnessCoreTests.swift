@@ -102,6 +102,20 @@ let registry = [AnyExperiment(Toy.self)]
         #expect(message(("enabled", "maybe")).contains("expected Bool"))
         #expect(message(("rates", "0.1,x")).contains("expected Array<Double>"))
     }
+
+    struct Inner: Codable, Equatable { var width = 4; var rate = 0.5 }
+    struct Nested: Codable, Equatable { var steps = 1; var inner = Inner() }
+
+    @Test func nestedFieldsAreReachedWithDots() throws {
+        let c = try ConfigOverrides.apply([("inner.width", "9"), ("steps", "3")], to: Nested())
+        #expect(c == Nested(steps: 3, inner: Inner(width: 9, rate: 0.5)))
+        func message(_ kv: (String, String)) -> String {
+            do { _ = try ConfigOverrides.apply([kv], to: Nested()); return "" } catch { return "\(error)" }
+        }
+        #expect(message(("inner.nosuch", "1")).contains("unknown config key 'inner.nosuch'"))
+        #expect(message(("inner.width", "1.5")).contains("expected Int"))
+        #expect(message(("steps.x", "1")).contains("unknown config key"))
+    }
 }
 
 @Suite struct ClaimVerdicts {
