@@ -5,6 +5,7 @@ import KLModes
 import RLRazor
 import Composition
 import CountdownRL
+import ArenaTournaments
 
 /// Every experiment, in the order `list` and `all` show them.
 let registry: [AnyExperiment] = [
@@ -13,6 +14,7 @@ let registry: [AnyExperiment] = [
     AnyExperiment(Composition.self),
     AnyExperiment(NegativeReinforcement.self),
     AnyExperiment(MinimalistRL.self),
+    AnyExperiment(ArenaTournaments.self),
 ]
 
 exit(CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry))
