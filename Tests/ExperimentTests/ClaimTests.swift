@@ -6,6 +6,7 @@ import Engine
 @testable import RLRazor
 @testable import Composition
 @testable import CountdownRL
+@testable import ArenaTournaments
 
 /// One claim test per experiment: its --quick configuration on its default seeds, every claim's verdict checked.
 /// They use every core, so they run one after another (CONTRACT.md).
@@ -64,5 +65,13 @@ import Engine
     @Test(.timeLimit(.minutes(2))) func countdownOutputsDoNotDependOnThreads() throws {
         try expectThreadIndependentOutputs(AnyExperiment(NegativeReinforcement.self), seeds: [0, 1],
                                            overrides: ["steps=2", "evaluationProblems=4", "evaluationSamples=8"])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func arenaTournaments() throws {
+        try expectClaimsHold(AnyExperiment(ArenaTournaments.self))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func arenaTournamentsOutputsDoNotDependOnThreads() throws {
+        try expectThreadIndependentOutputs(AnyExperiment(ArenaTournaments.self), seeds: [0, 1], overrides: ["groups=50", "rlSteps=20"])
     }
 }
