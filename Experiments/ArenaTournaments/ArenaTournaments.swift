@@ -9,7 +9,7 @@ public enum ArenaTournaments: Experiment {
     public static let name = "arena-tournaments"
     public static let claim = "Ranking a group by a seeded single-elimination tournament (O(N) judge calls) is nearly as accurate as round-robin and beats pointwise judge scores, whose within-group differences collapse under judge noise; bidirectional judging removes position bias."
     public static let paper = "Zhang et al., \"ArenaRL: Scaling RL for Open-Ended Agents via Tournament-based Relative Ranking\" (Alibaba / Amap, arXiv 2601.06487, 2026)"
-    public static let defaultRuntime = "~1 min"
+    public static let defaultRuntime = "~6 s"
     public static let defaultSeeds = 5
 
     public struct Config: ExperimentConfig {
@@ -60,14 +60,14 @@ public enum ArenaTournaments: Experiment {
         ClaimSpec(id: "1a", description: "Seeded single-elimination (one-directional, ≤ 2N − 2 calls) reaches at least 90% of round-robin's rank agreement with gold at N = 16",
                   statistic: "τ-b(seeded single-elimination) / τ-b(round-robin), one-directional, N = claimGroupSize, σ = claimNoise (mean τ-b over groups)",
                   direction: .atLeast(0.9), kind: .perSeed, precondition: "round-robin τ-b > 0",
-                  notReproduced: "the bracket's final order caps its whole-group τ-b: the N/2 first-round losers are ordered only by their one seeding comparison against the anchor, so even a perfect judge (σ = 0, b = 0) gives τ-b 0.74 at N = 16 against round-robin's 1.00; measured on the quick run, the ratio is 0.60 at σ = 1 (0.66 bidirectional, 0.50–0.75 over σ ∈ {0, 1, 2}, 0.62–0.81 at N = 8, the same without position bias). Tried: one- and bidirectional judging, b = 0.5 and 0, N = 8 and 16, every noise level; the ranking rules are the released code's (mean score within a round)"),
+                  notReproduced: "the bracket's final order caps its whole-group τ-b: the N/2 first-round losers are ordered only by their one seeding comparison against the anchor, so even a perfect judge (σ = 0, b = 0) gives τ-b 0.74 at N = 16 against round-robin's 1.00; the default run measures 0.59 at σ = 1 (0.67 bidirectional; on the quick run 0.50–0.75 over σ ∈ {0, 1, 2}, 0.62–0.81 at N = 8, the same without position bias). Tried: one- and bidirectional judging, b = 0.5 and 0, N = 8 and 16, every noise level; the ranking rules are the released code's (mean score within a round)"),
         ClaimSpec(id: "1b", description: "Anchor-based ranking agrees less with gold than seeded single-elimination",
                   statistic: "τ-b(anchor-based) − τ-b(seeded single-elimination), one-directional, N = claimGroupSize, σ = claimNoise",
                   direction: .below(0), kind: .perSeed),
         ClaimSpec(id: "1c", description: "Swiss ranking agrees less with gold than seeded single-elimination",
                   statistic: "τ-b(Swiss) − τ-b(seeded single-elimination), one-directional, N = claimGroupSize, σ = claimNoise",
                   direction: .below(0), kind: .perSeed,
-                  notReproduced: "Swiss (⌈log₂ N⌉ rounds, 32 comparisons at N = 16, ranked by points then Buchholz) ranks the whole group better than the 30-comparison bracket at every noise level, size and judging mode we ran (quick run: +0.07 τ-b at σ = 1, N = 16), as tournament-design studies find (Csató 2021, 'The efficacy of tournament designs'): it never eliminates a sample after one loss. Tried: one- and bidirectional judging, b = 0.5 and 0, N = 8 and 16"),
+                  notReproduced: "Swiss (⌈log₂ N⌉ rounds, 32 comparisons at N = 16, ranked by points then Buchholz) ranks the whole group better than the 30-comparison bracket at every noise level, size and judging mode we ran (default run: +0.077 τ-b at σ = 1, N = 16, one-directional; +0.08 bidirectional), as tournament-design studies find (Csató 2021, 'The efficacy of tournament designs'): it never eliminates a sample after one loss. Tried: one- and bidirectional judging, b = 0.5 and 0, N = 8 and 16"),
         ClaimSpec(id: "2a", description: "With position bias, one-directional judging ties a sample's rank to how often it was shown first",
                   statistic: "Spearman ρ(rank reward, share of its comparisons shown first), seeded single-elimination, one-directional, pooled over groups",
                   direction: .above(0.05), kind: .perSeed, precondition: "positionBias > 0"),
@@ -77,7 +77,7 @@ public enum ArenaTournaments: Experiment {
         ClaimSpec(id: "3a", description: "At the highest judge noise, tournament-rank advantages track gold advantages better than pointwise-score advantages, while at zero noise both are near 1",
                   statistic: "corr(tournament adv., gold adv.) − corr(pointwise adv., gold adv.) at the highest noise; tournament = seeded single-elimination, bidirectional; N = claimGroupSize; Pearson pooled over groups",
                   direction: .above(0), kind: .perSeed, precondition: "at zero noise both correlations ≥ 0.9",
-                  notReproduced: "the precondition fails on the tournament side: seeded single-elimination's coarse bracket order gives advantages correlating only 0.85 with gold even at zero noise (the pointwise scale reaches 0.97, round-robin 0.97), so 'both near 1' does not hold; the comparison itself does go the claimed way (quick run, σ = 2: tournament 0.48 vs pointwise 0.40; round-robin 0.81). Tried: the pointwise scale was set before any run to resolve a group at zero noise (buckets finer than the within-group spread); the tournament rules are the released code's"),
+                  notReproduced: "the precondition fails on the tournament side: seeded single-elimination's coarse bracket order gives advantages correlating only 0.85 with gold even at zero noise (the pointwise scale reaches 0.97, round-robin 0.97), so 'both near 1' does not hold; the comparison itself does go the claimed way (default run, σ = 2: tournament 0.48 vs pointwise 0.41; round-robin 0.81). Tried: the pointwise scale was set before any run to resolve a group at zero noise (buckets finer than the within-group spread); the tournament rules are the released code's"),
         ClaimSpec(id: "3b", description: "A policy trained with tournament advantages ends with higher gold reward than one trained with pointwise scores under the same noisy judge",
                   statistic: "final gold reward (tournament advantages) − final gold reward (pointwise advantages), judge noise = highest level",
                   direction: .above(0), kind: .perSeed),
@@ -288,7 +288,23 @@ public enum ArenaTournaments: Experiment {
         minus the pointwise judge's, at the highest noise σ = \(top); precondition per seed: both ≥ 0.9 at zero noise.
         - **3b** is the final gold reward of the RL run with tournament advantages minus the run with pointwise advantages.
         """
-        return [("Setup", setup), ("Rank agreement per topology (claims 1a–1c)", md), ("Position bias (claims 2a, 2b)", pb),
+        let reading = """
+        - **The bracket's resolution, not the judge, limits seeded single-elimination.** Its final order separates the \
+        samples by the round in which they lost and, within a round, by their mean score; the N/2 first-round losers have \
+        only their seeding comparison and one loss to go on. Even a perfect judge gives it τ-b ≈ 0.74 at N = 16 (measured \
+        with `--set positionBias=0`), so against round-robin's whole-group τ-b it sits at 0.5–0.75 at every noise level. \
+        Where a bracket is strong is the top of the group (the champion is the best sample under a perfect judge, a unit \
+        test checks it); whole-group τ-b weights every pair alike.
+        - **Swiss beats the bracket at equal cost** (32 vs 30 comparisons at N = 16): nobody is out after one loss, and \
+        Buchholz breaks ties with the history of comparisons, as simulation studies of tournament designs find.
+        - **Pointwise scores lose to tournaments only under noise, and in this toy not through compression.** The 1–10 \
+        scale was set to resolve a group at zero noise (6–7.6 distinct scores per group, no collapsed group); its \
+        advantages fall behind the bracket's (bidirectional, 4N − 4 calls) only once the noise reaches the within-group \
+        spread (σ ≥ \(c.withinGroupSpread) here; clearly at σ = \(top)), because each sample gets a \
+        single noisy perception while the bracket aggregates several comparisons. Round-robin's advantages match or beat both \
+        at every noise level. The RL gap (claim 3b) is correspondingly small: 0.05 of s in gold reward, in 4 of 5 seeds.
+        """
+        return [("Setup", setup), ("Reading the numbers", reading), ("Rank agreement per topology (claims 1a–1c)", md), ("Position bias (claims 2a, 2b)", pb),
                 ("Advantages against judge noise (claim 3a)", av), ("RL with tournament vs pointwise advantages (claim 3b)", rlmd),
                 ("What each claim measured", measured)]
     }

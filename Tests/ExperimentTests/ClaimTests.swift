@@ -74,4 +74,8 @@ import Engine
     @Test(.timeLimit(.minutes(1))) func arenaTournamentsOutputsDoNotDependOnThreads() throws {
         try expectThreadIndependentOutputs(AnyExperiment(ArenaTournaments.self), seeds: [0, 1], overrides: ["groups=50", "rlSteps=20"])
     }
+
+    @Test func arenaTournamentsCommittedVerdicts() throws {
+        try expectCommittedVerdictsMatch(AnyExperiment(ArenaTournaments.self))
+    }
 }
