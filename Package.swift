@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "Harness", dependencies: ["Engine", "Objectives"], swiftSettings: optimized),
         // One target per reproduced finding (Experiments/<Finding>/).
         .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
+        .target(name: "ArenaTournaments", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/ArenaTournaments", swiftSettings: optimized),
         .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
         .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/Composition",
                 exclude: ["base.ckpt"], swiftSettings: optimized),
@@ -47,7 +48,7 @@ let package = Package(
         // Issue 9's development probe: a Countdown base supervised on solver solutions, with its pass@k.
         .executableTarget(name: "CountdownProbe", dependencies: ["Engine", "Models", "Environments", "Objectives", "CountdownRL"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
-        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning"], swiftSettings: optimized),
+        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning", "ArenaTournaments"], swiftSettings: optimized),
         // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
@@ -56,7 +57,7 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: ["Engine", "Models", "Objectives"], swiftSettings: optimized),
         .testTarget(name: "HarnessTests", dependencies: ["Engine", "Harness"], swiftSettings: optimized),
         // One claim test per experiment (its --quick configuration on its default seeds).
-        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning"], swiftSettings: optimized),
+        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning", "ArenaTournaments"], swiftSettings: optimized),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,6 +6,7 @@ import RLRazor
 import Composition
 import CountdownRL
 import PreferenceLearning
+import ArenaTournaments
 
 /// Every experiment, in the order `list` and `all` show them.
 let registry: [AnyExperiment] = [
@@ -16,6 +17,7 @@ let registry: [AnyExperiment] = [
     AnyExperiment(MinimalistRL.self),
     AnyExperiment(DPOFamily.self),
     AnyExperiment(LPFMethods.self),
+    AnyExperiment(ArenaTournaments.self),
 ]
 
 exit(CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry))

@@ -7,6 +7,7 @@ import Engine
 @testable import Composition
 @testable import CountdownRL
 @testable import PreferenceLearning
+@testable import ArenaTournaments
 
 /// One claim test per experiment: its --quick configuration on its default seeds, every claim's verdict checked.
 /// They use every core, so they run one after another (CONTRACT.md).
@@ -89,5 +90,15 @@ import Engine
     @Test(.timeLimit(.minutes(1))) func lpfMethodsOutputsDoNotDependOnThreads() throws {
         try expectThreadIndependentOutputs(AnyExperiment(LPFMethods.self), seeds: [0, 1],
                                            overrides: ["supervisedSteps=50", "ppoSteps=50", "quarkRounds=2"])
+    @Test(.timeLimit(.minutes(1))) func arenaTournaments() throws {
+        try expectClaimsHold(AnyExperiment(ArenaTournaments.self))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func arenaTournamentsOutputsDoNotDependOnThreads() throws {
+        try expectThreadIndependentOutputs(AnyExperiment(ArenaTournaments.self), seeds: [0, 1], overrides: ["groups=50", "rlSteps=20"])
+    }
+
+    @Test func arenaTournamentsCommittedVerdicts() throws {
+        try expectCommittedVerdictsMatch(AnyExperiment(ArenaTournaments.self))
     }
 }
