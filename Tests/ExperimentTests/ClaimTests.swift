@@ -90,6 +90,8 @@ import Engine
     @Test(.timeLimit(.minutes(1))) func lpfMethodsOutputsDoNotDependOnThreads() throws {
         try expectThreadIndependentOutputs(AnyExperiment(LPFMethods.self), seeds: [0, 1],
                                            overrides: ["supervisedSteps=50", "ppoSteps=50", "quarkRounds=2"])
+    }
+
     @Test(.timeLimit(.minutes(1))) func arenaTournaments() throws {
         try expectClaimsHold(AnyExperiment(ArenaTournaments.self))
     }
@@ -100,5 +102,9 @@ import Engine
 
     @Test func arenaTournamentsCommittedVerdicts() throws {
         try expectCommittedVerdictsMatch(AnyExperiment(ArenaTournaments.self))
+    }
+
+    @Test func lpfMethodsCommittedVerdicts() throws {
+        try expectCommittedVerdictsMatch(AnyExperiment(LPFMethods.self))
     }
 }
