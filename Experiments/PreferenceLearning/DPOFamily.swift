@@ -474,7 +474,10 @@ public enum DPOFamily: Experiment {
         rejected responses have similar hidden embeddings (shared parameters). Claims 1a–1b.
         - Xu et al. (2024): DPO's solution set contains policies that put mass on responses absent from the preference \
         data; PPO-style RLHF, regularised by the KL penalty on its own samples, does not exploit them (its solutions are \
-        a subset). Claim 2 (our statistic: the ratio of the final mass outside the pairs' responses).
+        a subset). Claim 2 (our statistic: the ratio of the final mass outside the pairs' responses). The two policies \
+        show why the policy class matters: the log-linear feature policy can only move mass along features, where DPO's \
+        implicit reward and RLHF's reward model are the same linear model, while the sequence policy can write strings \
+        that are no candidate, which no pair penalises and RLHF's samples do.
         - Azar et al. (2023): with deterministic preferences the Bradley–Terry log-ratio must diverge to fit the data, so \
         DPO's KL regularisation vanishes and the policy keeps moving toward the extremes; IPO regresses the log-ratio gap \
         to 1/(2β) and stays bounded. Claims 3a–3b.
