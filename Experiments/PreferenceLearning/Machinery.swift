@@ -172,20 +172,11 @@ final class PreferenceSetup {
     func trainOffline(_ objective: OfflineObjective, policy: PreferenceBanditPolicy, hyper: OfflineHyperparameters,
                       steps: Int, batchSize: Int, learningRate: Double, every: Int, rng: inout RandomStream,
                       measure: (Int) throws -> Void) throws {
-        let optimizer = AdamW.adam()
-        let graph = Graph()
         var draw = rng.child("batches")
-        try measure(0)
-        var done = 0
-        while done < steps {
-            let chunk = Swift.min(every, steps - done)
-            try TrainingLoop.run(steps: chunk, parameters: policy.store, optimizer: optimizer, schedule: .constant(Float(learningRate)),
-                                 maxGradNorm: nil, graph: graph, firstStep: done) { g, _ in
-                let batch = (0..<batchSize).map { _ in self.pairs[draw.int(self.pairs.count)] }
-                return try self.offlineLoss(objective, batch, policy: policy, hyper: hyper, graph: g)
-            }
-            done += chunk
-            try measure(done)
+        try measuredTraining(steps: steps, every: every, parameters: policy.store, optimizer: AdamW.adam(), learningRate: learningRate,
+                             measure: measure) { g in
+            let batch = (0..<batchSize).map { _ in self.pairs[draw.int(self.pairs.count)] }
+            return try self.offlineLoss(objective, batch, policy: policy, hyper: hyper, graph: g)
         }
     }
 
@@ -229,27 +220,36 @@ final class PreferenceSetup {
                          learningRate: Double, klCoefficient: Double = 0, optimizer: Optimizer = AdamW.adam(),
                          firstStep: Int = 0, every: Int, rng: inout RandomStream, measure: (Int) throws -> Void) throws {
         require(!examples.isEmpty, "trainSupervised: no examples")
-        let graph = Graph()
         var draw = rng.child("batches")
-        if firstStep == 0 { try measure(0) }
-        var done = 0
-        while done < steps {
-            let chunk = Swift.min(every, steps - done)
-            try TrainingLoop.run(steps: chunk, parameters: policy.store, optimizer: optimizer, schedule: .constant(Float(learningRate)),
-                                 maxGradNorm: nil, graph: graph, firstStep: firstStep + done) { g, _ in
-                let batch = (0..<batchSize).map { _ in examples[draw.int(examples.count)] }
-                let logp = try policy.logProbabilities(contexts: batch.map(\.context), conditions: batch.map(\.condition), in: g)   // [B, K]
-                var loss = -logp.gatherLast(g.indices(batch.map { Int32($0.response) })).mean()
-                if klCoefficient > 0 {
-                    let reference = g.constant(batch.flatMap { self.bandit.referenceLogProbabilities[$0.context].map(Float.init) }, logp.shape)
-                    let kl = (logp.exp() * (logp - reference)).sum(axis: 1).mean()                   // mean_x KL(π ‖ π_ref)
-                    loss = loss + Float(klCoefficient) * kl
-                }
-                return loss
+        try measuredTraining(steps: steps, every: every, firstStep: firstStep, parameters: policy.store, optimizer: optimizer,
+                             learningRate: learningRate, measure: measure) { g in
+            let batch = (0..<batchSize).map { _ in examples[draw.int(examples.count)] }
+            let logp = try policy.logProbabilities(contexts: batch.map(\.context), conditions: batch.map(\.condition), in: g)   // [B, K]
+            var loss = -logp.gatherLast(g.indices(batch.map { Int32($0.response) })).mean()
+            if klCoefficient > 0 {
+                let reference = g.constant(batch.flatMap { self.bandit.referenceLogProbabilities[$0.context].map(Float.init) }, logp.shape)
+                let kl = (logp.exp() * (logp - reference)).sum(axis: 1).mean()                   // mean_x KL(π ‖ π_ref)
+                loss = loss + Float(klCoefficient) * kl
             }
-            done += chunk
-            try measure(firstStep + done)
+            return loss
         }
+    }
+}
+
+/// The loop every offline and supervised method here shares: `TrainingLoop.run` (constant learning rate, no clipping)
+/// in chunks of `every` steps, with `measure(step)` before the first step (when `firstStep` is 0) and after every chunk
+/// (so after the last step too). `firstStep` continues a step count across calls.
+func measuredTraining(steps: Int, every: Int, firstStep: Int = 0, parameters: ParameterStore, optimizer: Optimizer, learningRate: Double,
+                      measure: (Int) throws -> Void, loss: (Graph) throws -> Tensor) throws {
+    let graph = Graph()
+    if firstStep == 0 { try measure(0) }
+    var done = 0
+    while done < steps {
+        let chunk = Swift.min(every, steps - done)
+        try TrainingLoop.run(steps: chunk, parameters: parameters, optimizer: optimizer, schedule: .constant(Float(learningRate)),
+                             maxGradNorm: nil, graph: graph, firstStep: firstStep + done) { g, _ in try loss(g) }
+        done += chunk
+        try measure(firstStep + done)
     }
 }
 

@@ -223,20 +223,11 @@ final class SequenceSetup {
     func trainOffline(_ objective: OfflineObjective, model: Transformer, hyper: OfflineHyperparameters, rng: inout RandomStream,
                       measure: (Int) throws -> Void) throws {
         let c = config
-        let optimizer = AdamW(weightDecay: 0)
-        let graph = Graph()
         var draw = rng.child("batches")
-        try measure(0)
-        var done = 0
-        while done < c.steps {
-            let chunk = Swift.min(c.measureEvery, c.steps - done)
-            try TrainingLoop.run(steps: chunk, parameters: model.parameters, optimizer: optimizer, schedule: .constant(Float(c.learningRate)),
-                                 maxGradNorm: nil, graph: graph, firstStep: done) { g, _ in
-                let batch = (0..<c.batchSize).map { _ in self.pairs[draw.int(self.pairs.count)] }
-                return self.offlineLoss(objective, batch, model: model, hyper: hyper, graph: g)
-            }
-            done += chunk
-            try measure(done)
+        try measuredTraining(steps: c.steps, every: c.measureEvery, parameters: model.parameters, optimizer: AdamW(weightDecay: 0),
+                             learningRate: c.learningRate, measure: measure) { g in
+            let batch = (0..<c.batchSize).map { _ in self.pairs[draw.int(self.pairs.count)] }
+            return self.offlineLoss(objective, batch, model: model, hyper: hyper, graph: g)
         }
     }
 
