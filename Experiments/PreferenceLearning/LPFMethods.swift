@@ -345,16 +345,6 @@ public enum LPFMethods: Experiment {
             let proxy = r.bestOfNCurve.map(\.scores.proxyTest)
             return zip(proxy.dropFirst(), proxy).map { $0 - $1 }.min()
         }
-        func dropFromPeak(_ ys: [Double]) -> (Double?, String?) {
-            guard let lo = ys.min(), let hi = ys.max(), hi > lo else { return (nil, "the curve is flat") }
-            return ((hi - ys.last!) / (hi - lo), nil)
-        }
-        func largestFall(_ ys: [Double]) -> (Double?, String?) {
-            guard let lo = ys.min(), let hi = ys.max(), hi > lo else { return (nil, "the curve is flat") }
-            var runningMax = -Double.infinity, fall = 0.0
-            for y in ys { runningMax = Swift.max(runningMax, y); fall = Swift.max(fall, runningMax - y) }
-            return (fall / (hi - lo), nil)
-        }
         func evidence(_ f: (SeedResult) -> (Double?, String?)) -> ClaimEvidence {
             let v = results.map(f)
             return .perSeed(values: v.map(\.0), preconditionFailed: v.map(\.1))
@@ -367,6 +357,22 @@ public enum LPFMethods: Experiment {
                      ("overoptimization", "Proxy vs gold reward along Best-of-n's n and along PPO training with the smallest KL coefficient (held-out contexts; mean over seeds)", overoptimizationFigure(c, results))]
         a.reportSections = report(c, seeds, results)
         return a
+    }
+
+    /// (max − last) ÷ (max − min) of a curve: how far it ends below its peak, as a share of its range; nil with a reason
+    /// when the curve is flat.
+    static func dropFromPeak(_ ys: [Double]) -> (Double?, String?) {
+        guard let lo = ys.min(), let hi = ys.max(), hi > lo else { return (nil, "the curve is flat") }
+        return ((hi - ys.last!) / (hi - lo), nil)
+    }
+
+    /// The largest fall of a curve from any point to a later one, as a share of its range (0 for a non-decreasing
+    /// curve); nil with a reason when the curve is flat.
+    static func largestFall(_ ys: [Double]) -> (Double?, String?) {
+        guard let lo = ys.min(), let hi = ys.max(), hi > lo else { return (nil, "the curve is flat") }
+        var runningMax = -Double.infinity, fall = 0.0
+        for y in ys { runningMax = Swift.max(runningMax, y); fall = Swift.max(fall, runningMax - y) }
+        return (fall / (hi - lo), nil)
     }
 
     static func winRateFigure(_ results: [SeedResult]) -> String {

@@ -146,4 +146,16 @@ struct PreferenceLearningTests {
         l.evaluationBiasScale = -1
         #expect(LPFMethods.validate(l) != nil)
     }
+
+    /// The over-optimisation statistics of lpf-methods' claims 2b–2d on hand-made curves.
+    @Test func overoptimizationStatistics() {
+        #expect(LPFMethods.dropFromPeak([0, 2, 4, 3]).0 == 0.25)            // peak 4, ends at 3, range 4
+        #expect(LPFMethods.dropFromPeak([0, 1, 2]).0 == 0)                  // still rising
+        #expect(LPFMethods.dropFromPeak([1, 1]).0 == nil && LPFMethods.dropFromPeak([1, 1]).1 != nil)
+        #expect(LPFMethods.largestFall([0, 1, 2, 4]).0 == 0)                // monotone
+        #expect(LPFMethods.largestFall([0, 4, 3, 5, 1]).0 == 0.8)           // 5 → 1 over a range of 5
+        #expect(LPFMethods.largestFall([2]).0 == nil)
+        #expect(DPOFamily.midStep(steps: 300, every: 10) == 150 && DPOFamily.midStep(steps: 150, every: 25) == 75
+                && DPOFamily.midStep(steps: 100, every: 30) == 30)
+    }
 }
