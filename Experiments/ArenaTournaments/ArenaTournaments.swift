@@ -306,6 +306,23 @@ public enum ArenaTournaments: Experiment {
         """
         return [("Setup", setup), ("Reading the numbers", reading), ("Rank agreement per topology (claims 1a–1c)", md), ("Position bias (claims 2a, 2b)", pb),
                 ("Advantages against judge noise (claim 3a)", av), ("RL with tournament vs pointwise advantages (claim 3b)", rlmd),
-                ("What each claim measured", measured)]
+                ("What each claim measured", measured), ("Compressed groups (ArenaRL's mechanism)", compressed)]
     }
+
+    /// Measured once with a smaller within-group spread, so that the coarse pointwise scale compresses each group.
+    static let compressed = """
+    ArenaRL's argument is that a policy's samples of one prompt grow alike, so their pointwise scores crowd into a few \
+    buckets while the judge's noise stays. The default run does not compress (spread s = 1 against buckets 0.45–1.2 \
+    wide). Shrinking the within-group spread does (measured 2026-12-02 with the default run's seeds, \
+    `--set withinGroupSpread=…`; claims are read at the same settings otherwise):
+
+    | within-group spread s | pointwise scores per group at σ = 0 | advantage corr. with gold at σ = 0: bracket / pointwise | at σ = 2: bracket / pointwise | RL final gold (in units of s): tournament / pointwise | claim 3b |
+    |---|---|---|---|---|---|
+    | 1.0 (default) | 6.1 | 0.851 / 0.966 | 0.483 / 0.411 | 1.71 / 1.66 | +0.049, 4/5 seeds |
+    | 0.5 | 4.1 | 0.798 / 0.934 | 0.281 / 0.221 | 1.50 / 1.32 | +0.183, 5/5 seeds |
+    | 0.3 | 2.9 | 0.620 / 0.862 | 0.175 / 0.134 | 1.09 / 0.86 | +0.235, 5/5 seeds |
+
+    The more the groups compress, the larger the tournament's edge in training (3b), as ArenaRL argues, while the \
+    verdicts of 1a, 1c and 3a do not change (1a: 0.48 of round-robin's τ-b at s = 0.5, 0.43 at s = 0.3).
+    """
 }
