@@ -109,10 +109,6 @@ extension Composition {
         guard let first = results.first, let s = shared else { return [] }
         let base = first.base, gate = first.gate
         let env = StringFunctionsEnvironment(config: s.baseConfig.environment)
-        func ms(_ xs: [Double]) -> String {
-            xs.isEmpty ? "—" : xs.count == 1 ? String(format: "%.3f", xs[0])
-                : String(format: "%.3f ± %.3f", Statistics.mean(xs), Statistics.standardDeviation(xs))
-        }
         func values(_ v: Variant, _ f: (CompositionEvaluation) -> Double) -> [Double] {
             results.compactMap { r in r.variants.first { $0.variant == v }?.evaluation.map(f) }
         }
@@ -168,8 +164,8 @@ extension Composition {
         md += "| base | " + base.greedy.map { String(format: "%.3f", $0) }.joined(separator: " | ")
             + String(format: " | %.3f | %.3f |\n", base.trainLevelOne, base.trainLevelTwo)
         for v in Variant.allCases {
-            md += "| \(v.rawValue) | " + CompositionEvaluation.levels.map { l in ms(values(v) { $0.greedy[l - 1] }) }.joined(separator: " | ")
-                + " | " + ms(values(v, \.trainLevelOne)) + " | " + ms(values(v, \.trainLevelTwo)) + " |\n"
+            md += "| \(v.rawValue) | " + CompositionEvaluation.levels.map { l in Statistics.meanSD(values(v) { $0.greedy[l - 1] }) }.joined(separator: " | ")
+                + " | " + Statistics.meanSD(values(v, \.trainLevelOne)) + " | " + Statistics.meanSD(values(v, \.trainLevelTwo)) + " |\n"
         }
         md += "\nPaper (Qwen2.5-1.5B RFT base, 25 functions; their figures 3–5): base Level 3 ≈ 5%, Level 4 ≈ 1%; RL L1 keeps Levels 3–6 ≈ 0 "
             + "(Level 2 < 25%); RL L2 reaches 64% on Level 2 and 27–30% on Level 3, ~15% on Level 4, rising on Level 5; RL L1+2 behaves like "

@@ -161,9 +161,9 @@ public enum MinimalistRL: Experiment {
         md += "| method | early reward | final reward | final entropy | final KL to base | test accuracy |\n|---|---|---|---|---|---|\n"
         for m in methods {
             let rs = results.compactMap { $0.run(m) }
-            md += "| \(m.name) | \(CountdownOutputs.meanSD(rs.compactMap { $0.early(0.2, \.accuracy) })) | \(CountdownOutputs.meanSD(rs.compactMap { $0.final(0.1, \.accuracy) })) | "
-                + "\(CountdownOutputs.meanSD(rs.compactMap { $0.final(0.1, \.entropy) })) | \(CountdownOutputs.meanSD(rs.compactMap { $0.final(0.1, \.kl) })) | "
-                + "\(CountdownOutputs.meanSD(rs.compactMap { $0.evaluation?.accuracy })) |\n"
+            md += "| \(m.name) | \(Statistics.meanSD(rs.compactMap { $0.early(0.2, \.accuracy) })) | \(Statistics.meanSD(rs.compactMap { $0.final(0.1, \.accuracy) })) | "
+                + "\(Statistics.meanSD(rs.compactMap { $0.final(0.1, \.entropy) })) | \(Statistics.meanSD(rs.compactMap { $0.final(0.1, \.kl) })) | "
+                + "\(Statistics.meanSD(rs.compactMap { $0.evaluation?.accuracy })) |\n"
         }
         md += """
 

@@ -217,9 +217,9 @@ public enum NegativeReinforcement: Experiment {
         for m in methods {
             let es = evaluations(results, m)
             let ent = results.compactMap { $0.run(m)?.final(0.1, \.entropy) }
-            md += "| \(m.name) | \(CountdownOutputs.meanSD(es.map { $0.passAtK[0] })) | \(CountdownOutputs.meanSD(es.compactMap { $0.passAt(mid) })) | "
-                + "\(CountdownOutputs.meanSD(es.map { $0.passAtK.last! })) | \(CountdownOutputs.meanSD(ent)) | "
-                + "\(CountdownOutputs.meanSD(es.map(\.meanDistinctCorrect))) | \(CountdownOutputs.mean(es.map { Double($0.neverSolved) })) |\n"
+            md += "| \(m.name) | \(Statistics.meanSD(es.map { $0.passAtK[0] })) | \(Statistics.meanSD(es.compactMap { $0.passAt(mid) })) | "
+                + "\(Statistics.meanSD(es.map { $0.passAtK.last! })) | \(Statistics.meanSD(ent)) | "
+                + "\(Statistics.meanSD(es.map(\.meanDistinctCorrect))) | \(CountdownOutputs.mean(es.map { Double($0.neverSolved) })) |\n"
         }
         md += """
 

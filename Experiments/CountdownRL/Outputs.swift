@@ -47,8 +47,4 @@ enum CountdownOutputs {
     }
 
     static func mean(_ xs: [Double]) -> String { xs.isEmpty ? "—" : String(format: "%.3f", Statistics.mean(xs)) }
-    static func meanSD(_ xs: [Double]) -> String {
-        xs.isEmpty ? "—" : xs.count == 1 ? String(format: "%.3f", xs[0])
-            : String(format: "%.3f ± %.3f", Statistics.mean(xs), Statistics.standardDeviation(xs))
-    }
 }

@@ -279,7 +279,7 @@ public enum DPOFamily: Experiment {
         for labels in Labels.allCases {
             var pairRNG = sequenceRoot.child("pairs").child(labels.rawValue)
             try sequence.use(labels: labels.config, rng: &pairRNG)
-            sequenceMass[labels] = sequence.snapshot(sequence.reference, step: 0).massOutsidePairs
+            sequenceMass[labels] = sequence.snapshot(sequence.referenceLogProbs, step: 0).massOutsidePairs
             for method in Method.all {
                 var rng = sequenceRoot.child("run").child(labels.rawValue).child(method.slug)
                 let model = sequence.policy()
@@ -311,12 +311,8 @@ public enum DPOFamily: Experiment {
             }
         }
         let sb = sequence.bandit
-        let referenceTable = sequence.candidateLogProbs(sequence.reference)
-        let referenceGold = Statistics.mean(sb.testContexts.map { x in
-            let p = referenceTable[x].map { Foundation.exp($0) }
-            return zip(p, sb.goldRewards[x]).reduce(0) { $0 + $1.0 * $1.1 } + Swift.max(0, 1 - p.reduce(0, +)) * sb.goldRewards[x].min()!
-        })
-        references[.sequence] = ReferenceFacts(massOutsidePairs: sequenceMass, goldTest: referenceGold,
+        references[.sequence] = ReferenceFacts(massOutsidePairs: sequenceMass,
+                                               goldTest: sequence.snapshot(sequence.referenceLogProbs, step: 0).goldTest,
                                                optimalGoldTest: try sb.meanOptimalValue(contexts: sb.testContexts),
                                                candidateMass: sequence.referenceCandidateMass)
         return SeedResult(runs: runs, references: references)
@@ -417,9 +413,6 @@ public enum DPOFamily: Experiment {
     }
 
     static func report(_ c: Config, _ seeds: [Int], _ results: [SeedResult]) -> [(title: String, markdown: String)] {
-        func ms(_ xs: [Double]) -> String {
-            xs.isEmpty ? "—" : xs.count == 1 ? String(format: "%.3f", xs[0]) : String(format: "%.3f ± %.3f", Statistics.mean(xs), Statistics.standardDeviation(xs))
-        }
         let b = c.bandit
         let setup = """
         A PreferenceBandit of \(b.contextCount) contexts × \(b.responseCount) responses × \(b.featureCount) features (split \
@@ -458,9 +451,9 @@ public enum DPOFamily: Experiment {
         for k in PolicyKind.allCases {
             let refs = results.compactMap { $0.references[k] }
             md += "### The \(k.label)\n\n"
-            if k == .sequence { md += "The reference's mass on candidate strings: \(ms(refs.map(\.candidateMass))).\n\n" }
+            if k == .sequence { md += "The reference's mass on candidate strings: \(Statistics.meanSD(refs.map(\.candidateMass))).\n\n" }
             for l in Labels.allCases {
-                md += "**\(l.label.prefix(1).uppercased() + l.label.dropFirst())** (π_ref's mass outside the pairs: \(ms(refs.compactMap { $0.massOutsidePairs[l] })); gold reward of π_ref on the test contexts \(ms(refs.map(\.goldTest))), of the optimal policy \(ms(refs.map(\.optimalGoldTest))))\n\n"
+                md += "**\(l.label.prefix(1).uppercased() + l.label.dropFirst())** (π_ref's mass outside the pairs: \(Statistics.meanSD(refs.compactMap { $0.massOutsidePairs[l] })); gold reward of π_ref on the test contexts \(Statistics.meanSD(refs.map(\.goldTest))), of the optimal policy \(Statistics.meanSD(refs.map(\.optimalGoldTest))))\n\n"
                 md += "| method | Δ log π(y_c) | margin | mass outside pairs | other | KL | sampled KL | KL end ÷ mid | gold (test) |\n|---|---|---|---|---|---|---|---|---|\n"
                 for m in Method.all {
                     let runs = results.compactMap { $0.run(k, l, m) }
@@ -470,7 +463,7 @@ public enum DPOFamily: Experiment {
                         return end / mid
                     }
                     let feature = k == .feature
-                    md += "| \(m.label) | \(ms(runs.map { $0.end!.chosenLogProb - $0.start!.chosenLogProb })) | \(ms(runs.map { $0.end!.margin })) | \(ms(runs.map { $0.end!.massOutsidePairs })) | \(feature ? "—" : ms(runs.map { $0.end!.nonCandidateMass })) | \(ms(runs.map { $0.end!.kl })) | \(feature ? "—" : ms(runs.compactMap(\.sampledKLEnd))) | \(ms(ratio)) | \(ms(runs.map { $0.end!.goldTest })) |\n"
+                    md += "| \(m.label) | \(Statistics.meanSD(runs.map { $0.end!.chosenLogProb - $0.start!.chosenLogProb })) | \(Statistics.meanSD(runs.map { $0.end!.margin })) | \(Statistics.meanSD(runs.map { $0.end!.massOutsidePairs })) | \(feature ? "—" : Statistics.meanSD(runs.map { $0.end!.nonCandidateMass })) | \(Statistics.meanSD(runs.map { $0.end!.kl })) | \(feature ? "—" : Statistics.meanSD(runs.compactMap(\.sampledKLEnd))) | \(Statistics.meanSD(ratio)) | \(Statistics.meanSD(runs.map { $0.end!.goldTest })) |\n"
                 }
                 md += "\n"
             }

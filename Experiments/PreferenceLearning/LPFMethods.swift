@@ -269,7 +269,7 @@ public enum LPFMethods: Experiment {
         // Quark: rounds of (sample from the top-quantile policy → score with the proxy → quantile tokens over the pool →
         // SFT on (quantile token, sample) + KL to π_ref), the KL coefficient chosen on validation.
         for (i, beta) in c.quarkKLCoefficients.enumerated() {
-            var rng = root.child("quark").child(i)
+            let rng = root.child("quark").child(i)
             let top = c.quarkQuantiles - 1
             let policy = ConditionedFeaturePolicy(bandit: bandit, conditions: c.quarkQuantiles, evaluationCondition: top)
             let setting = "kl=\(beta)"
@@ -407,9 +407,6 @@ public enum LPFMethods: Experiment {
     }
 
     static func report(_ c: Config, _ seeds: [Int], _ results: [SeedResult]) -> [(title: String, markdown: String)] {
-        func ms(_ xs: [Double]) -> String {
-            xs.isEmpty ? "—" : xs.count == 1 ? String(format: "%.3f", xs[0]) : String(format: "%.3f ± %.3f", Statistics.mean(xs), Statistics.standardDeviation(xs))
-        }
         let b = c.bandit
         let setup = """
         A PreferenceBandit of \(b.contextCount) contexts × \(b.responseCount) responses (split \
@@ -437,19 +434,19 @@ public enum LPFMethods: Experiment {
         policy (round 1: from the base) added to a pool, \(c.quarkQuantiles) reward-quantile tokens over the pool, \
         \(c.quarkStepsPerRound) steps of SFT on (token, sample) + β·KL(π ‖ π_ref), β ∈ \(c.quarkKLCoefficients).
         """
-        var md = "Each method at its validation-chosen setting (mean ± sd over \(seeds.count) seeds; the setting chosen most often in brackets). Proxy reward-model accuracy on its own training pairs: \(ms(results.map(\.rewardModelAccuracy))); flipped labels: \(ms(results.map(\.flippedShare))).\n\n"
+        var md = "Each method at its validation-chosen setting (mean ± sd over \(seeds.count) seeds; the setting chosen most often in brackets). Proxy reward-model accuracy on its own training pairs: \(Statistics.meanSD(results.map(\.rewardModelAccuracy))); flipped labels: \(Statistics.meanSD(results.map(\.flippedShare))).\n\n"
         md += "| method | chosen setting | gold win-rate vs base | evaluator win-rate vs base | gold reward | proxy reward | KL to base | AlpacaFarm (human, vs Davinci003) |\n|---|---|---|---|---|---|---|---|\n"
         for m in Method.allCases {
             let picks = results.compactMap { $0.chosen(m) }
             var counts: [String: Int] = [:]
             for p in picks { counts["\(p.setting) @\(p.step)", default: 0] += 1 }
             let mode = counts.max { ($0.value, $1.key) < ($1.value, $0.key) }?.key ?? "—"
-            md += "| \(m.label) | \(mode) | \(ms(picks.map(\.scores.testGoldWinRate))) | \(ms(picks.map(\.scores.testAnnotatorWinRate))) | \(ms(picks.map(\.scores.goldTest))) | \(ms(picks.map(\.scores.proxyTest))) | \(ms(picks.map(\.scores.klTest))) | \(m.paperWinRate) |\n"
+            md += "| \(m.label) | \(mode) | \(Statistics.meanSD(picks.map(\.scores.testGoldWinRate))) | \(Statistics.meanSD(picks.map(\.scores.testAnnotatorWinRate))) | \(Statistics.meanSD(picks.map(\.scores.goldTest))) | \(Statistics.meanSD(picks.map(\.scores.proxyTest))) | \(Statistics.meanSD(picks.map(\.scores.klTest))) | \(m.paperWinRate) |\n"
         }
         md += "\nBest-of-n along n (held-out contexts, mean over seeds):\n\n| n | proxy reward | gold reward | gold win-rate vs base |\n|---|---|---|---|\n"
         for (i, n) in c.bestOfN.enumerated() {
             let s = results.compactMap { i < $0.bestOfNCurve.count ? $0.bestOfNCurve[i].scores : nil }
-            md += "| \(n) | \(ms(s.map(\.proxyTest))) | \(ms(s.map(\.goldTest))) | \(ms(s.map(\.testGoldWinRate))) |\n"
+            md += "| \(n) | \(Statistics.meanSD(s.map(\.proxyTest))) | \(Statistics.meanSD(s.map(\.goldTest))) | \(Statistics.meanSD(s.map(\.testGoldWinRate))) |\n"
         }
         let paper = """
         AlpacaFarm (Table 2, human feedback, win-rate against Davinci003): PPO 55.1%, Best-of-n 50.7%, reward conditioning \

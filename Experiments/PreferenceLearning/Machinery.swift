@@ -85,6 +85,24 @@ func pairObjectiveLoss(_ objective: OfflineObjective, _ t: PairTensors, hyper h:
     }
 }
 
+/// KTO on n pairs made unpaired (TRL's conversion): completions 0..<n (the chosen responses) are desirable, n..<2n (the
+/// rejected) undesirable. `own` [2N] are the policy's log-probabilities (differentiable), `reference` π_ref's;
+/// `mismatched` and `mismatchedReference` those of TRL's shifted (prompt, completion) pairs
+/// (`ktoMismatchedCompletionIndices`), values only, for the KL baseline.
+func unpairedKTOLoss(_ own: Tensor, reference: [Float], mismatched: [Float], mismatchedReference: [Float], beta: Double) -> Tensor {
+    let g = own.graph
+    return ktoLoss(logProbs: own, referenceLogProbs: g.constant(reference, own.shape), desirable: (0..<own.count).map { $0 < own.count / 2 },
+                   klLogProbs: g.constant(mismatched, own.shape), referenceKLLogProbs: g.constant(mismatchedReference, own.shape),
+                   beta: Float(beta)).loss
+}
+
+/// RLHF / PPO's recipe, shared by the feature and the sequence policies: leave-one-out baseline (RLOO), PPO's clipped
+/// surrogate.
+func rlhfRecipe() -> PolicyGradientRecipe {
+    PolicyGradientRecipe(advantages: { Advantages.rloo(rewards: $0, groupSize: $1) },
+                         loss: { PolicyLoss.ppoClip($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
+}
+
 /// What a policy is at one moment, exactly (no sampling): every quantity is a mean over contexts of sums over the K
 /// responses of the policy table.
 public struct PolicySnapshot: Equatable, Sendable {
@@ -148,7 +166,6 @@ final class PreferenceSetup {
     /// The loss of one offline objective on a batch of pairs.
     func offlineLoss(_ objective: OfflineObjective, _ batch: [PreferenceBanditPair], policy: PreferenceBanditPolicy,
                      hyper h: OfflineHyperparameters, graph g: Graph) throws -> Tensor {
-        let beta = Float(h.beta)
         if objective == .kto {
             // unpaired: every chosen response is a desirable completion, every rejected one an undesirable one; the KL
             // baseline comes from mismatched (prompt, completion) pairs, TRL's shift by one
@@ -157,11 +174,11 @@ final class PreferenceSetup {
             let logp = try policy.logProbabilities(contexts: contexts, in: g)                          // [2N, K]
             let own = logp.gatherLast(g.indices(responses.map { Int32($0) }))                           // [2N]
             let shifted = ktoMismatchedCompletionIndices(count: contexts.count).map { responses[$0] }
-            let mismatched = logp.gatherLast(g.indices(shifted.map { Int32($0) }))                      // [2N]
-            let reference = g.constant(zip(contexts, responses).map { Float(bandit.referenceLogProbabilities[$0][$1]) }, own.shape)
-            let referenceMismatched = g.constant(zip(contexts, shifted).map { Float(bandit.referenceLogProbabilities[$0][$1]) }, own.shape)
-            return ktoLoss(logProbs: own, referenceLogProbs: reference, desirable: batch.map { _ in true } + batch.map { _ in false },
-                           klLogProbs: mismatched.detached(), referenceKLLogProbs: referenceMismatched, beta: beta).loss
+            let mismatched = logp.gatherLast(g.indices(shifted.map { Int32($0) })).scalars              // [2N], values only
+            return unpairedKTOLoss(own, reference: zip(contexts, responses).map { Float(bandit.referenceLogProbabilities[$0][$1]) },
+                                   mismatched: mismatched,
+                                   mismatchedReference: zip(contexts, shifted).map { Float(bandit.referenceLogProbabilities[$0][$1]) },
+                                   beta: h.beta)
         }
         let logp = try policy.logProbabilities(contexts: batch.map(\.context), in: g)                   // [N, K]
         return pairObjectiveLoss(objective, PairTensors(batch, logProbs: logp, bandit: bandit, graph: g), hyper: h)
@@ -193,8 +210,7 @@ final class PreferenceSetup {
         let trainer = BanditPolicyTrainer(policy: categorical, optimizer: AdamW.adam(),
                                           update: UpdateConfig(epochs: epochs, minibatches: minibatches,
                                                                learningRate: Float(learningRate), maxGradNorm: nil))
-        let recipe = PolicyGradientRecipe(advantages: { Advantages.rloo(rewards: $0, groupSize: $1) },
-                                          loss: { PolicyLoss.ppoClip($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
+        let recipe = rlhfRecipe()
         var draw = rng.child("contexts")
         var stepRNG = rng.child("steps")
         try measure(0)

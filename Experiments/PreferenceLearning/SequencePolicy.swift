@@ -143,8 +143,11 @@ final class SequenceSetup {
     /// are no candidate form one extra outcome "other" (its mass is 1 − the candidates'). KL is measured on that
     /// partition (candidates + other), a lower bound of the KL over all strings; gold counts "other" as the context's
     /// worst response.
-    func snapshot(_ model: Transformer, step: Int) -> PolicySnapshot {
-        let lp = candidateLogProbs(model)
+    func snapshot(_ model: Transformer, step: Int) -> PolicySnapshot { snapshot(candidateLogProbs(model), step: step) }
+
+    /// The snapshot of a policy given its candidate log-probabilities `lp` ([context][response], as
+    /// `candidateLogProbs` returns them; the reference's are `referenceLogProbs`).
+    func snapshot(_ lp: [[Double]], step: Int) -> PolicySnapshot {
         var chosen = 0.0, rejected = 0.0, margin = 0.0
         for p in pairs {
             let c = lp[p.context][p.chosen], r = lp[p.context][p.rejected]
@@ -205,9 +208,7 @@ final class SequenceSetup {
             inference.reset()
             let mismatchedReference = SequenceScores.logProbSums(reference, prompts: contexts.map { prompts[$0] }, responses: shifted, graph: inference).sums.scalars
             inference.reset()
-            return ktoLoss(logProbs: own, referenceLogProbs: g.constant(referenceValues, own.shape), desirable: batch.map { _ in true } + batch.map { _ in false },
-                           klLogProbs: g.constant(mismatched, own.shape), referenceKLLogProbs: g.constant(mismatchedReference, own.shape),
-                           beta: Float(h.beta)).loss
+            return unpairedKTOLoss(own, reference: referenceValues, mismatched: mismatched, mismatchedReference: mismatchedReference, beta: h.beta)
         }
         let p = batch.map { prompts[$0.context] }
         let c = SequenceScores.logProbSums(model, prompts: p, responses: batch.map { responses[$0.context][$0.chosen] }, graph: g)
@@ -242,8 +243,7 @@ final class SequenceSetup {
                                             config: SequenceRLConfig(groupSize: c.rlhfGroupSize, sampling: sampling,
                                                                      update: UpdateConfig(learningRate: Float(c.learningRate), maxGradNorm: nil)))
         trainer.kl = .inReward(coefficient: Float(klCoefficient))
-        let recipe = PolicyGradientRecipe(advantages: { Advantages.rloo(rewards: $0, groupSize: $1) },
-                                          loss: { PolicyLoss.ppoClip($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
+        let recipe = rlhfRecipe()
         var draw = rng.child("contexts")
         var stepRNG = rng.child("steps")
         try measure(0)

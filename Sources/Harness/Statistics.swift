@@ -40,6 +40,12 @@ public enum Statistics {
         return standardDeviation(x) / Double(x.count).squareRoot()
     }
 
+    /// "mean ± sd" of a sample for reports, three decimals: "—" when empty, the value alone for one number.
+    public static func meanSD(_ x: [Double]) -> String {
+        x.isEmpty ? "—" : x.count == 1 ? String(format: "%.3f", x[0])
+            : String(format: "%.3f ± %.3f", mean(x), standardDeviation(x))
+    }
+
     // MARK: - Student t
 
     /// Student-t quantile: the value q with P(T_df ≤ q) = p.
