@@ -9,6 +9,19 @@ import PackageDescription
 // binary never leaves the machine that compiled it. (`-wmo` must not go here: it breaks debug builds.)
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]
 
+/// Experiment targets: (command-line name, target name, modules it imports). The folder is Experiments/<name>/.
+let experiments: [(name: String, target: String, dependencies: [Target.Dependency])] = [
+    ("rl-razor", "RLRazorExperiment", ["Engine", "Models", "Environments", "Objectives", "Training", "Harness"]),
+    ("kl-modes", "KLModesExperiment", ["Engine", "Environments", "Harness"]),
+    ("composition", "CompositionExperiment", ["Engine", "Models", "Environments", "Objectives", "Training", "Harness"]),
+    ("negative-reinforcement", "NegativeReinforcementExperiment", ["Engine", "Environments", "Objectives", "Training", "Harness"]),
+    ("minimalist-rl", "MinimalistRLExperiment", ["Engine", "Environments", "Objectives", "Training", "Harness"]),
+    ("dpo-family", "DPOFamilyExperiment", ["Engine", "Models", "Environments", "Objectives", "Training", "Harness"]),
+    ("lpf-methods", "LPFMethodsExperiment", ["Engine", "Models", "Environments", "Objectives", "Training", "Harness"]),
+    ("arena-tournaments", "ArenaTournamentsExperiment", ["Engine", "Environments", "Harness"]),
+]
+let experimentTargets: [Target.Dependency] = experiments.map { .target(name: $0.target) }
+
 let package = Package(
     name: "PostTrainLab",
     products: [
@@ -17,47 +30,43 @@ let package = Package(
         .library(name: "Harness", targets: ["Harness"]),
         .library(name: "Environments", targets: ["Environments"]),
         .library(name: "Objectives", targets: ["Objectives"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "Experiment", targets: ["Experiment"]),
         .executable(name: "Bench", targets: ["Bench"]),
     ],
     targets: [
+        // The layers, bottom-up: Engine → Models, Environments, Harness → Objectives → Training → experiments → CLI.
         // Tensors, reverse-mode autodiff, kernels, the seeded RNG, the thread pool.
         .target(name: "Engine", swiftSettings: optimized),
         // Layers, the transformer, sampling, optimizers, checkpoints.
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: optimized),
-        // The synthetic task families: StringFunctions, ParityDigits, Countdown, PreferenceBandit, the grid density.
-        .target(name: "Environments", dependencies: ["Engine", "Models"], swiftSettings: optimized),
-        // Advantage estimators, policy / preference / distillation objectives, the shared training loops.
-        .target(name: "Objectives", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+        // The synthetic task families (tasks, generators, verifiers, tokenizers, judges; no learners): StringFunctions,
+        // ParityDigits, Countdown, PreferenceBandit, the grid density.
+        .target(name: "Environments", dependencies: ["Engine"], swiftSettings: optimized),
         // Claims, statistics, CSV / SVG / report outputs, the command line's machinery.
-        .target(name: "Harness", dependencies: ["Engine", "Objectives"], swiftSettings: optimized),
-        // One target per reproduced finding (Experiments/<Finding>/).
-        .target(name: "KLModes", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/KLModes", swiftSettings: optimized),
-        .target(name: "ArenaTournaments", dependencies: ["Engine", "Harness", "Environments"], path: "Experiments/ArenaTournaments", swiftSettings: optimized),
-        .target(name: "RLRazor", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/RLRazor", swiftSettings: optimized),
-        .target(name: "Composition", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/Composition",
-                exclude: ["base.ckpt"], swiftSettings: optimized),
-        // negative-reinforcement and minimalist-rl: RL methods from one Countdown base (Experiments/CountdownRL/).
-        .target(name: "CountdownRL", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/CountdownRL",
-                exclude: ["base.ckpt"], swiftSettings: optimized),
-        // dpo-family and lpf-methods: preference methods on one feature policy over PreferenceBandit (Experiments/PreferenceLearning/).
-        .target(name: "PreferenceLearning", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"], path: "Experiments/PreferenceLearning",
-                swiftSettings: optimized),
-        // The composition experiment's development probe: trains one Stage-1 design or runs Stage 2 from a saved base.
-        .executableTarget(name: "CompositionProbe", dependencies: ["Engine", "Models", "Environments", "Composition"], swiftSettings: optimized),
-        // Issue 9's development probe: a Countdown base supervised on solver solutions, with its pass@k.
-        .executableTarget(name: "CountdownProbe", dependencies: ["Engine", "Models", "Environments", "Objectives", "CountdownRL"], swiftSettings: optimized),
+        .target(name: "Harness", dependencies: ["Engine"], swiftSettings: optimized),
+        // Advantage estimators, policy / preference / distillation / supervised objectives, as functions and as values.
+        .target(name: "Objectives", dependencies: ["Engine", "Models"], swiftSettings: optimized),
+        // The training loops, policies, reward models, base-model training and evaluation shared by experiments.
+        .target(name: "Training", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"],
+                exclude: ["Countdown/base.ckpt"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
-        .executableTarget(name: "Experiment", dependencies: ["Harness", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning", "ArenaTournaments"], swiftSettings: optimized),
-        // The reference workloads of ../shared/bench (`swift run -c release Bench [--csv]`).
+        .executableTarget(name: "Experiment", dependencies: ["Harness"] + experimentTargets, swiftSettings: optimized),
+        // The reference workloads of the PyTorch benchmark script (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "Models"], swiftSettings: optimized),
-        .testTarget(name: "EnvironmentsTests", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
+        .testTarget(name: "EnvironmentsTests", dependencies: ["Engine", "Environments"], swiftSettings: optimized),
         .testTarget(name: "ObjectivesTests", dependencies: ["Engine", "Models", "Objectives"], swiftSettings: optimized),
+        .testTarget(name: "TrainingTests", dependencies: ["Engine", "Models", "Environments", "Objectives", "Training", "Harness"], swiftSettings: optimized),
         .testTarget(name: "HarnessTests", dependencies: ["Engine", "Harness"], swiftSettings: optimized),
         // One claim test per experiment (its --quick configuration on its default seeds).
-        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Harness", "Environments", "KLModes", "RLRazor", "Composition", "CountdownRL", "PreferenceLearning", "ArenaTournaments"], swiftSettings: optimized),
-    ],
+        .testTarget(name: "ExperimentTests", dependencies: ["Engine", "Models", "Harness", "Environments", "Objectives", "Training"] + experimentTargets,
+                    swiftSettings: optimized),
+    ] + experiments.map { e in
+        // One target per reproduced finding, in the folder named as on the command line.
+        .target(name: e.target, dependencies: e.dependencies, path: "Experiments/\(e.name)", exclude: e.name == "composition" ? ["NOTES.md", "base.ckpt"] : ["NOTES.md"],
+                swiftSettings: optimized)
+    },
     swiftLanguageModes: [.v5]
 )

@@ -1,12 +1,14 @@
-// `swift run Experiment [list | <name> | all] [options]`: the command line of ../shared/docs/CONTRACT.md.
+// `swift run Experiment [list | <name> | all] [options]`: the command line (`--help` prints it).
 import Foundation
 import Harness
-import KLModes
-import RLRazor
-import Composition
-import CountdownRL
-import PreferenceLearning
-import ArenaTournaments
+import KLModesExperiment
+import RLRazorExperiment
+import CompositionExperiment
+import NegativeReinforcementExperiment
+import MinimalistRLExperiment
+import DPOFamilyExperiment
+import LPFMethodsExperiment
+import ArenaTournamentsExperiment
 
 /// Every experiment, in the order `list` and `all` show them.
 let registry: [AnyExperiment] = [

@@ -3,7 +3,7 @@ import Engine
 
 /// The `Experiment` command line of CONTRACT.md.
 public enum CLI {
-    public enum Command: Equatable { case list, all, help, run(String) }
+    public enum Command: Equatable { case list, all, help, run(String), experimentHelp(String), trainBase(String) }
 
     public struct Options: Equatable {
         public var command: Command = .list
@@ -14,6 +14,8 @@ public enum CLI {
         public var out: String? = nil
         public var check = false
         public var threads: Int? = nil
+        public var trainBase = false
+        public var force = false
     }
 
     public static let usage = """
@@ -21,6 +23,9 @@ public enum CLI {
 
       list                 every experiment: name, claim, source paper, default runtime (the default command)
       <name>               run one experiment (default configuration, all its seeds); writes results/<name>/
+      <name> --help        the experiment's config keys, its methods by name, and --set examples
+      <name> --train-base  train the experiment's base checkpoint and write its gate (gate.csv) under results/<name>/;
+                           refuses to replace a committed base unless --force
       all                  run every experiment in turn, then regenerate results/README.md
 
     options:
@@ -28,11 +33,17 @@ public enum CLI {
       --seeds N            number of seeds (default: per experiment)
       --seed-base S        first seed (default 0): seeds S, S+1, …, S+N−1
       --set key=value      override one config field (repeatable; typed; unknown keys are rejected;
-                           a nested field with dots, e.g. --set sequence.steps=100)
+                           a nested field with dots, e.g. --set sequence.steps=100; a list item by index)
+                           Methods are values: --set methods='<JSON list>' runs another set, and
+                           --set methods.0.advantage=drGRPO changes one field of one method (an enum field
+                           takes a case by name, with parameters as name(key=value,…)). A changed method is
+                           named from its value, e.g. grpo[advantage=drGRPO]; a claim whose method is gone
+                           is inconclusive.
       --out DIR            write under DIR instead of results/
       --check              exit 1 when a claim does not hold (claims marked not reproduced are ignored)
       --threads N          worker threads (default: all cores); results do not depend on it
-      --help               this text
+      --force              with --train-base: replace a committed base
+      --help               this text (after a name: that experiment's help)
     """
 
     public static func parse(_ args: [String], registry: [AnyExperiment]) throws -> Options {
@@ -55,7 +66,9 @@ public enum CLI {
             switch a {
             case "--quick": o.quick = true
             case "--check": o.check = true
-            case "--help", "-h": o.command = .help; return o
+            case "--train-base": o.trainBase = true
+            case "--force": o.force = true
+            case "--help", "-h": o.command = .help
             case "--seeds": o.seeds = try positiveInt(a, try value(a))
             case "--seed-base": o.seedBase = try positiveInt(a, try value(a), allowZero: true)
             case "--threads": o.threads = try positiveInt(a, try value(a))
@@ -72,14 +85,20 @@ public enum CLI {
         }
         guard positional.count <= 1 else { throw UsageError("one experiment name at a time, got \(positional.joined(separator: " "))") }
         switch positional.first {
-        case nil, "list": o.command = .list
-        case "all": o.command = .all
+        case nil, "list": if o.command != .help { o.command = .list }
+        case "all": if o.command != .help { o.command = .all }
         case let name?:
             guard registry.contains(where: { $0.name == name }) else {
                 let close = closest(name, registry.map(\.name))
                 throw UsageError("unknown experiment '\(name)'" + (close.isEmpty ? "" : "; did you mean \(close.joined(separator: " or "))?") + " (`swift run Experiment list` shows all)")
             }
-            o.command = .run(name)
+            o.command = o.command == .help ? .experimentHelp(name) : (o.trainBase ? .trainBase(name) : .run(name))
+        }
+        if o.command == .help || o.command == .list, o.trainBase { throw UsageError("--train-base needs an experiment name") }
+        if o.force && !o.trainBase { throw UsageError("--force only applies with --train-base") }
+        if case let .trainBase(name) = o.command, let e = registry.first(where: { $0.name == name }), !e.hasBase {
+            let with = registry.filter(\.hasBase).map(\.name)
+            throw UsageError("\(name) has no base model to train (experiments with one: \(with.joined(separator: ", ")))")
         }
         if o.command == .all && !o.overrides.isEmpty { throw UsageError("--set applies to one experiment; name it instead of 'all'") }
         return o
@@ -136,6 +155,31 @@ public enum CLI {
         return (files, claims, runtime)
     }
 
+    /// `<name> --help`: what the experiment claims, its config keys, its methods by name and how to change them.
+    public static func experimentHelp(_ e: AnyExperiment) -> String {
+        var lines = ["\(e.name): \(e.claim)", "  \(e.paper)", "  default runtime \(e.defaultRuntime), \(e.defaultSeeds) seeds, \(e.claims.count) claims", ""]
+        lines.append("config keys (--set key=value):")
+        for k in e.configKeys { lines.append("  \(k.key) (\(k.type))") }
+        if !e.methodNames.isEmpty {
+            lines.append("")
+            lines.append("methods (default run): \(e.methodNames.joined(separator: ", "))")
+            if e.quickMethodNames != e.methodNames { lines.append("methods (--quick): \(e.quickMethodNames.joined(separator: ", "))") }
+        }
+        if !e.methodExamples.isEmpty {
+            lines.append("")
+            lines.append("examples:")
+            for x in e.methodExamples { lines.append("  swift run Experiment \(e.name) \(x)") }
+        }
+        if e.hasBase {
+            lines.append("")
+            lines.append("base: swift run Experiment \(e.name) --train-base [--force] rebuilds the base checkpoint and writes gate.csv")
+        }
+        lines.append("")
+        lines.append("claims:")
+        for c in e.claims { lines.append("  \(c.id): \(c.description)\(c.notReproduced == nil ? "" : " [not reproduced]")") }
+        return lines.joined(separator: "\n")
+    }
+
     /// The whole command line: parses, runs, writes, prints; exits 2 on user errors, 1 on `--check` failures.
     public static func main(_ args: [String], registry: [AnyExperiment]) -> Int32 {
         do {
@@ -143,6 +187,21 @@ public enum CLI {
             if let t = o.threads { Parallel.threads = t }
             switch o.command {
             case .help: print(usage); return 0
+            case let .experimentHelp(name): print(experimentHelp(registry.first { $0.name == name }!)); return 0
+            case let .trainBase(name):
+                let e = registry.first { $0.name == name }!
+                let pairs = o.overrides.map { kv -> (String, String) in
+                    let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
+                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                }
+                let dir = URL(fileURLWithPath: o.out ?? "results", isDirectory: true).appendingPathComponent(e.name, isDirectory: true)
+                try AtomicFile.checkWritable(dir)
+                let context = RunContext(experiment: e.name, progress: Progress(label: "\(e.name) base"))
+                let result = try e.trainBase(o.quick, pairs, o.force, context)
+                context.progress.finish()
+                for f in result.files { try AtomicFile.write(f.text, to: dir.appendingPathComponent(f.name)) }
+                print(result.summary + "\n  wrote \(result.files.map(\.name).joined(separator: ", ")) to \(dir.path)/")
+                return 0
             case .list:
                 if registry.isEmpty { print("No experiments are registered.") }
                 for e in registry {

@@ -79,6 +79,18 @@ public enum ClaimEvidence: Sendable {
     /// A statistic whose one-sided 95% bound the experiment computed itself (e.g. a bootstrap over runs of a
     /// difference of R²s): holds when `bound` lies on the claimed side. `description` says how the bound was made.
     case bound(estimate: Double, bound: Double, description: String, seedsHolding: Int, seedsTotal: Int, precondition: String?)
+    /// The claim cannot be judged in this run (e.g. a method it compares is not among the run's methods): inconclusive.
+    case unavailable(reason: String)
+
+    /// Evidence for a claim that compares the named methods: `measure()` when the run has every one of them, else
+    /// `.unavailable` naming the missing ones.
+    public static func comparing(_ names: [String], in available: [String], _ measure: () -> ClaimEvidence) -> ClaimEvidence {
+        let missing = names.filter { !available.contains($0) }
+        guard missing.isEmpty else {
+            return .unavailable(reason: "method\(missing.count > 1 ? "s" : "") \(missing.map { "'\($0)'" }.joined(separator: ", ")) not in this run's methods (\(available.joined(separator: ", ")))")
+        }
+        return measure()
+    }
 }
 
 public enum Verdict: String, Sendable { case holds, fails, inconclusive }
@@ -104,6 +116,8 @@ public enum ClaimEvaluator {
                                note: "no evidence was produced")
         }
         switch evidence {
+        case let .unavailable(reason):
+            return ClaimResult(spec: spec, value: .nan, bound: "", seedsHolding: 0, seedsTotal: 0, verdict: .inconclusive, note: reason)
         case let .perSeed(values, failed):
             let n = values.count
             let measured = values.compactMap { $0 }.filter { $0.isFinite }

@@ -37,12 +37,27 @@ public protocol Experiment {
     static func prepare(config: Config, context: RunContext) throws
     static func runSeed(config: Config, seed: Int, context: RunContext) throws -> SeedResult
     static func analyze(config: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis
+    /// The names of the methods a configuration runs (its `methods` list, named), for `--help`; default none.
+    static func methodNames(_ config: Config) -> [String]
+    /// One `--set` example per kind of method value, shown by `<name> --help`; default none.
+    static var methodExamples: [String] { get }
+    /// Whether the experiment trains a base checkpoint that `--train-base` can rebuild.
+    static var hasBase: Bool { get }
+    /// `--train-base`: trains the configuration's base, saves it beside the code that trains it (refusing to replace
+    /// a committed base unless `force`), and returns the gate's files (gate.csv) and a printed summary.
+    static func trainBase(config: Config, force: Bool, context: RunContext) throws -> (files: [(name: String, text: String)], summary: String)
 }
 
 extension Experiment {
     public static func validate(_ config: Config) -> String? { nil }
     public static func workPerSeed(_ config: Config) -> Int { 0 }
     public static func prepare(config: Config, context: RunContext) throws {}
+    public static func methodNames(_ config: Config) -> [String] { [] }
+    public static var methodExamples: [String] { [] }
+    public static var hasBase: Bool { false }
+    public static func trainBase(config: Config, force: Bool, context: RunContext) throws -> (files: [(name: String, text: String)], summary: String) {
+        throw UsageError("\(name) has no base model to train")
+    }
 }
 
 /// What an experiment's analysis hands back to the harness to write.
@@ -92,12 +107,24 @@ public struct AnyExperiment {
     public let claims: [ClaimSpec]
     /// Config keys and their types, for `--set` and error messages.
     public let configKeys: [(key: String, type: String)]
+    /// The default and the quick configuration's method names.
+    public let methodNames: [String], quickMethodNames: [String]
+    public let methodExamples: [String]
+    public let hasBase: Bool
     let execute: (_ quick: Bool, _ overrides: [(String, String)], _ seeds: [Int], _ context: RunContext) throws -> Execution
+    let trainBase: (_ quick: Bool, _ overrides: [(String, String)], _ force: Bool, _ context: RunContext) throws -> (files: [(name: String, text: String)], summary: String)
 
     public init<E: Experiment>(_ e: E.Type) {
         name = E.name; claim = E.claim; paper = E.paper; defaultRuntime = E.defaultRuntime
         defaultSeeds = E.defaultSeeds; claims = E.claims
         configKeys = ConfigOverrides.keys(of: E.defaultConfig)
+        methodNames = E.methodNames(E.defaultConfig); quickMethodNames = E.methodNames(E.quickConfig)
+        methodExamples = E.methodExamples; hasBase = E.hasBase
+        trainBase = { quick, overrides, force, context in
+            let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
+            if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
+            return try E.trainBase(config: config, force: force, context: context)
+        }
         execute = { quick, overrides, seeds, context in
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }

@@ -40,13 +40,19 @@ public enum ConfigOverrides {
         let valid = keys.map { "\($0.key) (\($0.type))" }.joined(separator: ", ")
         guard var object = try json(config) as? [String: Any] else { throw UsageError("this experiment's configuration cannot be overridden") }
         for (key, raw) in overrides {
-            guard let type = nestedType(of: config, path: key.split(separator: ".").map(String.init)) else {
-                throw UsageError("unknown config key '\(key)'; valid keys: \(valid) (a nested field is reached with dots, e.g. a.b)")
+            let path = key.split(separator: ".").map(String.init)
+            guard let type = nestedType(of: config, path: path) else {
+                throw UsageError("unknown config key '\(key)'; valid keys: \(valid) (a nested field is reached with dots, e.g. a.b, and a list's item with its index, e.g. methods.0)")
             }
-            guard let value = parse(raw, as: type) else {
+            guard var value = parse(raw, as: type) else {
                 throw UsageError("bad value '\(raw)' for \(key): expected \(type)")
             }
-            guard let patched = set(value, at: key.split(separator: ".").map(String.init), in: object) else {
+            // an enum field also takes its case by name: `grpo`, `wReinforce(lambda=0.1)`
+            if value is String, let current = get(at: path, in: object) as? [String: Any], current.count == 1,
+               current.first!.value is [String: Any], let parsed = MethodJSON.parseCase(raw) {
+                value = parsed
+            }
+            guard let patched = set(value, at: path, in: object) as? [String: Any] else {
                 throw UsageError("config key '\(key)' cannot be overridden")
             }
             object = patched
@@ -56,24 +62,53 @@ public enum ConfigOverrides {
             return try JSONDecoder().decode(C.self, from: data)
         } catch {
             let list = overrides.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
-            throw UsageError("bad value in --set \(list); valid keys: \(valid)")
+            var reason = ""
+            if case let DecodingError.dataCorrupted(c) = error { reason = c.debugDescription }
+            if case let DecodingError.keyNotFound(k, c) = error { reason = "missing '\(k.stringValue)' at \(c.codingPath.map(\.stringValue).joined(separator: "."))" }
+            if case let DecodingError.typeMismatch(_, c) = error { reason = "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))" }
+            throw UsageError("bad value in --set \(list)\(reason.isEmpty ? "" : " (\(reason))"); valid keys: \(valid)")
         }
     }
 
-    /// The Swift type name of the field at a dotted path (`sequence.steps`), or nil when there is none.
+    /// The Swift type name of the field at a dotted path (`sequence.steps`, `methods.0.objective`), or nil when there
+    /// is none. A number reaches into a list.
     static func nestedType(of value: Any, path: [String]) -> String? {
-        guard let first = path.first, let child = Mirror(reflecting: value).children.first(where: { $0.label == first }) else { return nil }
-        return path.count == 1 ? typeName(of: child.value) : nestedType(of: child.value, path: Array(path.dropFirst()))
+        guard let first = path.first else { return nil }
+        let children = Mirror(reflecting: value).children
+        let child: Any?
+        if Mirror(reflecting: value).displayStyle == .collection, let i = Int(first) {
+            child = i >= 0 && i < children.count ? children[children.index(children.startIndex, offsetBy: i)].value : nil
+        } else {
+            child = children.first(where: { $0.label == first })?.value
+        }
+        guard let child else { return nil }
+        return path.count == 1 ? typeName(of: child) : nestedType(of: child, path: Array(path.dropFirst()))
     }
 
-    /// `object` with the JSON value at `path` replaced (nil when a level on the way is not a JSON object).
-    static func set(_ value: Any, at path: [String], in object: [String: Any]) -> [String: Any]? {
-        var object = object
-        guard let first = path.first else { return nil }
-        if path.count == 1 { object[first] = value; return object }
-        guard let inner = object[first] as? [String: Any], let patched = set(value, at: Array(path.dropFirst()), in: inner) else { return nil }
-        object[first] = patched
-        return object
+    /// The JSON value at `path`, or nil.
+    static func get(at path: [String], in value: Any) -> Any? {
+        guard let first = path.first else { return value }
+        if let object = value as? [String: Any] { return object[first].flatMap { get(at: Array(path.dropFirst()), in: $0) } }
+        if let list = value as? [Any], let i = Int(first), i >= 0, i < list.count { return get(at: Array(path.dropFirst()), in: list[i]) }
+        return nil
+    }
+
+    /// `container` with the JSON value at `path` replaced (nil when a level on the way is neither an object nor a list).
+    static func set(_ value: Any, at path: [String], in container: Any) -> Any? {
+        guard let first = path.first else { return value }
+        let rest = Array(path.dropFirst())
+        if var object = container as? [String: Any] {
+            if rest.isEmpty { object[first] = value; return object }
+            guard let inner = object[first], let patched = set(value, at: rest, in: inner) else { return nil }
+            object[first] = patched
+            return object
+        }
+        if var list = container as? [Any], let i = Int(first), i >= 0, i < list.count {
+            guard let patched = set(value, at: rest, in: list[i]) else { return nil }
+            list[i] = patched
+            return list
+        }
+        return nil
     }
 
     /// Parses a command-line value as a JSON value of the declared type; nil when it is not one.

@@ -1,6 +1,5 @@
 import Foundation
 import Engine
-import Objectives
 
 /// Small-sample statistics for checking qualitative claims across seeds: descriptive statistics, Student-t
 /// quantiles and intervals, percentile bootstrap, least-squares polynomial fits, rank correlations and pass@k.
@@ -487,13 +486,4 @@ public enum Statistics {
         }
         return r
     }
-
-    // MARK: - pass@k
-
-    /// Unbiased pass@k estimator (Chen et al. 2021, "Evaluating Large Language Models Trained on Code"): the
-    /// probability that at least one of k samples drawn without replacement from n samples, c of them correct, is
-    /// correct: 1 − C(n−c, k) / C(n, k), computed stably as 1 − Π_{i=n−c+1}^{n} (1 − k/i).
-    /// Returns 1 when n − c < k (every k-subset contains a correct sample) and 0 when c == 0.
-    /// Stops unless 0 ≤ c ≤ n and 1 ≤ k ≤ n.
-    public static func passAtK(n: Int, c: Int, k: Int) -> Double { Evaluation.passAtK(samples: n, correct: c, k: k) }
 }

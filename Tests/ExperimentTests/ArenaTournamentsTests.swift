@@ -3,7 +3,7 @@ import Foundation
 import Engine
 import Environments
 @testable import Harness
-@testable import ArenaTournaments
+@testable import ArenaTournamentsExperiment
 
 /// Unit tests of the tournament machinery of arena-tournaments (fast: small groups, a few hundred comparisons).
 struct ArenaTournamentsTests {

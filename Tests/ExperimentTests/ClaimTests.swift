@@ -2,12 +2,15 @@ import Testing
 import Foundation
 import Engine
 @testable import Harness
-@testable import KLModes
-@testable import RLRazor
-@testable import Composition
-@testable import CountdownRL
-@testable import PreferenceLearning
-@testable import ArenaTournaments
+@testable import KLModesExperiment
+@testable import RLRazorExperiment
+@testable import CompositionExperiment
+@testable import Training
+@testable import NegativeReinforcementExperiment
+@testable import MinimalistRLExperiment
+@testable import DPOFamilyExperiment
+@testable import LPFMethodsExperiment
+@testable import ArenaTournamentsExperiment
 
 /// One claim test per experiment: its --quick configuration on its default seeds, every claim's verdict checked.
 /// They use every core, so they run one after another (CONTRACT.md).

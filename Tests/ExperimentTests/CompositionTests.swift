@@ -4,7 +4,8 @@ import Engine
 import Models
 import Environments
 @testable import Harness
-@testable import Composition
+@testable import CompositionExperiment
+@testable import Training
 
 /// The composition experiment's Stage-1 data: the batch layout, packed sequences, the renderings of a problem, the
 /// saved base's header.

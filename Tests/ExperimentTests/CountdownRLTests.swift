@@ -5,7 +5,9 @@ import Models
 import Environments
 import Objectives
 @testable import Harness
-@testable import CountdownRL
+@testable import NegativeReinforcementExperiment
+@testable import MinimalistRLExperiment
+@testable import Training
 
 /// The shared Countdown machinery of negative-reinforcement and minimalist-rl.
 struct CountdownRLTests {

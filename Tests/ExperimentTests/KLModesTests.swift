@@ -3,7 +3,7 @@ import Foundation
 import Engine
 import Environments
 @testable import Harness
-@testable import KLModes
+@testable import KLModesExperiment
 
 
 @Suite struct KLModesToy {

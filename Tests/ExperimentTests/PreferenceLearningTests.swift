@@ -5,7 +5,9 @@ import Models
 import Environments
 import Objectives
 @testable import Harness
-@testable import PreferenceLearning
+@testable import DPOFamilyExperiment
+@testable import LPFMethodsExperiment
+@testable import Training
 
 /// The machinery dpo-family and lpf-methods share: losses through the feature policies, exact snapshots, the RLHF and
 /// supervised loops, the conditioned policy.

@@ -2,7 +2,7 @@ import Testing
 import Foundation
 import Engine
 @testable import Harness
-@testable import RLRazor
+@testable import RLRazorExperiment
 
 @Suite struct RLRazorConfiguration {
     @Test func configurationsAreValidated() {

@@ -525,32 +525,6 @@ private func close(_ a: Double, _ b: Double, abs: Double = 1e-12, rel: Double = 
     }
 }
 
-@Suite struct PassAtKTests {
-    @Test func handValues() {
-        #expect(close(Statistics.passAtK(n: 10, c: 3, k: 1), 0.3, abs: 1e-15))  // c/n
-        #expect(Statistics.passAtK(n: 10, c: 0, k: 1) == 0)
-        #expect(Statistics.passAtK(n: 10, c: 0, k: 5) == 0)
-        #expect(Statistics.passAtK(n: 10, c: 10, k: 1) == 1)
-        #expect(Statistics.passAtK(n: 10, c: 10, k: 10) == 1)
-        // 1 − C(3,2)/C(5,2) = 1 − 3/10 = 0.7
-        #expect(close(Statistics.passAtK(n: 5, c: 2, k: 2), 0.7, abs: 1e-15))
-        // n − c < k ⇒ 1: n = 20, c = 1, k = 20; and n − c = k: 1 − C(19,19)/C(20,19) = 1 − 1/20 = 0.95.
-        #expect(Statistics.passAtK(n: 20, c: 1, k: 20) == 1)
-        #expect(close(Statistics.passAtK(n: 20, c: 1, k: 19), 0.95, abs: 1e-15))
-        // pass@1 is always c/n (would fail for an off-by-one product range).
-        for (n, c) in [(7, 2), (100, 37), (3, 1)] {
-            #expect(close(Statistics.passAtK(n: n, c: c, k: 1), Double(c) / Double(n), abs: 1e-15))
-        }
-    }
-
-    @Test func largerCasesVsExactCombinatorics() {
-        // python: float(1 − Fraction(math.comb(n − c, k), math.comb(n, k)))
-        #expect(close(Statistics.passAtK(n: 200, c: 17, k: 10), 0.5974489015799118, abs: 1e-14))
-        #expect(close(Statistics.passAtK(n: 100, c: 50, k: 20), 0.9999999120696371, abs: 1e-14))
-        #expect(close(Statistics.passAtK(n: 1000, c: 3, k: 100), 0.2712433876762534, abs: 1e-14))
-    }
-}
-
 @Suite struct ArgumentCheckTests {
     // The package builds with -Ounchecked, where `precondition` is skipped; these confirm the checks still stop.
     @Test func mismatchedLengthsStop() async {
@@ -560,8 +534,6 @@ private func close(_ a: Double, _ b: Double, abs: Double = 1e-12, rel: Double = 
     }
 
     @Test func invalidArgumentsStop() async {
-        await #expect(processExitsWith: .failure) { _ = Statistics.passAtK(n: 5, c: 6, k: 1) }
-        await #expect(processExitsWith: .failure) { _ = Statistics.passAtK(n: 5, c: 2, k: 0) }
         await #expect(processExitsWith: .failure) { _ = Statistics.tQuantile(1.5, degreesOfFreedom: 3) }
         await #expect(processExitsWith: .failure) { _ = Statistics.quadraticFit(x: [1, 1, 2, 2], y: [1, 2, 3, 4]) }
     }
