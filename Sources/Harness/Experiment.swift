@@ -41,6 +41,9 @@ public protocol Experiment {
     static func methodNames(_ config: Config) -> [String]
     /// One `--set` example per kind of method value, shown by `<name> --help`; default none.
     static var methodExamples: [String] { get }
+    /// The experiment's NOTES.md (the design narrative, what was tried, why a claim is not reproduced), which REPORT.md
+    /// includes; an experiment sets it to the path of the NOTES.md in its folder (`#filePath`-relative).
+    static var notesPath: String? { get }
     /// Whether the experiment trains a base checkpoint that `--train-base` can rebuild.
     static var hasBase: Bool { get }
     /// `--train-base`: trains the configuration's base, saves it beside the code that trains it (refusing to replace
@@ -55,6 +58,7 @@ extension Experiment {
     public static func methodNames(_ config: Config) -> [String] { [] }
     public static var methodExamples: [String] { [] }
     public static var hasBase: Bool { false }
+    public static var notesPath: String? { nil }
     public static func trainBase(config: Config, force: Bool, context: RunContext) throws -> (files: [(name: String, text: String)], summary: String) {
         throw UsageError("\(name) has no base model to train")
     }
@@ -111,6 +115,7 @@ public struct AnyExperiment {
     public let methodNames: [String], quickMethodNames: [String]
     public let methodExamples: [String]
     public let hasBase: Bool
+    public let notesPath: String?
     let execute: (_ quick: Bool, _ overrides: [(String, String)], _ seeds: [Int], _ context: RunContext) throws -> Execution
     let trainBase: (_ quick: Bool, _ overrides: [(String, String)], _ force: Bool, _ context: RunContext) throws -> (files: [(name: String, text: String)], summary: String)
 
@@ -119,7 +124,7 @@ public struct AnyExperiment {
         defaultSeeds = E.defaultSeeds; claims = E.claims
         configKeys = ConfigOverrides.keys(of: E.defaultConfig)
         methodNames = E.methodNames(E.defaultConfig); quickMethodNames = E.methodNames(E.quickConfig)
-        methodExamples = E.methodExamples; hasBase = E.hasBase
+        methodExamples = E.methodExamples; hasBase = E.hasBase; notesPath = E.notesPath
         trainBase = { quick, overrides, force, context in
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
@@ -159,4 +164,21 @@ func runSeeds<T>(_ seeds: [Int], _ body: (Int) throws -> T) throws -> [T] {
     }
     if let firstError { throw firstError }
     return results.map { $0! }
+}
+
+extension AnyExperiment {
+    /// The experiment's NOTES.md with its top-level heading dropped, shifted one heading level down (nil when absent or
+    /// empty).
+    public var notes: String? {
+        guard let path = notesPath, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let first = lines.first, first.hasPrefix("# ") { lines.removeFirst() }
+        var inCode = false
+        lines = lines.map { line in
+            if line.hasPrefix("```") { inCode.toggle() }
+            return !inCode && line.hasPrefix("#") ? "#" + line : line
+        }
+        let body = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        return body.isEmpty ? nil : body
+    }
 }

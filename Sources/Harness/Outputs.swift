@@ -125,6 +125,7 @@ enum Report {
         }
         for f in analysis.figures { md += "## \(f.caption)\n\n![\(f.caption)](\(f.name).svg)\n\n" }
         for s in analysis.reportSections { md += "## \(s.title)\n\n\(s.markdown)\n\n" }
+        if let notes = e.notes { md += "## Notes\n\n" + notes.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
         md += "## Configuration\n\n```json\n\(configJSON)\n```\n\nOutputs: " + (["config.json", "claims.csv"] + analysis.tables.map { "\($0.name).csv" } + analysis.figures.map { "\($0.name).svg" }).map { "`\($0)`" }.joined(separator: ", ") + ". CSV and SVG files are byte-identical for the same command and seeds at any thread count; this report and timing.csv hold wall-clock times.\n"
         return md
     }

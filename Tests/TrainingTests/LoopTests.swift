@@ -73,7 +73,7 @@ func tableBandit(actions: Int, contexts: Int = 1) -> CategoricalPolicy {
         let trainer = BanditPolicyTrainer(policy: policy, optimizer: AdamW.adam(), update: UpdateConfig(learningRate: 0.1))
         var rng = RandomStream(seed: 4)
         let rewards: [Float] = [0.2, 1, 0]
-        var last = BanditRLStats(meanReward: 0, keptFraction: 0, entropy: 0, update: UpdateStats())
+        var last = BanditRLStats(meanReward: 0, keptFraction: 0, mixedGroupShare: 0, entropy: 0, update: UpdateStats())
         for _ in 0..<60 { last = try trainer.step(contexts: [0], groupSize: 8, recipe: testRecipe, rng: &rng) { _, a in rewards[a] } }
         #expect(policy.probabilities([0])[0][1] > 0.9)
         #expect(last.meanReward > 0.8 && last.keptFraction == 1)

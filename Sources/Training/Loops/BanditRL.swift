@@ -29,6 +29,8 @@ public struct CategoricalPolicy {
 public struct BanditRLStats: Equatable, Sendable {
     public var meanReward: Double
     public var keptFraction: Double
+    /// Share of samples in groups whose rewards are not all equal.
+    public var mixedGroupShare: Double
     /// Mean entropy of the policy over the step's contexts before the update.
     public var entropy: Double
     public var update: UpdateStats
@@ -107,6 +109,7 @@ public final class BanditPolicyTrainer {
         optimizerSteps += stats.optimizerSteps
         let entropy = probs.reduce(0.0) { acc, p in acc - p.reduce(0.0) { $0 + ($1 > 0 ? $1 * Foundation.log($1) : 0) } } / Double(probs.count)
         return BanditRLStats(meanReward: Double(rewards.reduce(0, +)) / Double(rewards.count),
-                             keptFraction: Double(rows.count) / Double(rewards.count), entropy: entropy, update: stats)
+                             keptFraction: Double(rows.count) / Double(rewards.count),
+                             mixedGroupShare: StepDiagnostics.mixedGroupShare(rewards: rewards, groupSize: g), entropy: entropy, update: stats)
     }
 }

@@ -23,6 +23,8 @@ public struct SequenceRLStats: Equatable, Sendable {
     public var meanReward: Double
     /// Share of rows trained on (after `recipe.keep`).
     public var keptFraction: Double
+    /// Share of samples in groups whose rewards are not all equal (the samples a group baseline can learn from).
+    public var mixedGroupShare: Double
     public var meanResponseLength: Double
     /// Mean per-token entropy of the sampled responses under the policy before the update.
     public var entropy: Double
@@ -145,6 +147,7 @@ public final class SequencePolicyTrainer {
         optimizerSteps += stats.optimizerSteps
         return SequenceRLStats(meanReward: Double(rewards.reduce(0, +)) / Double(rewards.count),
                                keptFraction: Double(rows.count) / Double(rollout.batch),
+                               mixedGroupShare: StepDiagnostics.mixedGroupShare(rewards: rewards, groupSize: g),
                                meanResponseLength: tokens / Double(rollout.batch), entropy: entropySum / Swift.max(tokens, 1),
                                referenceKL: reference == nil ? .nan : klSum / Swift.max(tokens, 1), update: stats)
     }
