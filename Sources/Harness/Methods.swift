@@ -67,6 +67,10 @@ public enum MethodJSON {
     /// `path=value` for every field of `b` that differs from `a`; records with the same fields are compared field by field.
     static func differences(from a: Any, to b: Any, path: String) -> [String] {
         if equal(a, b) { return [] }
+        if let da = a as? [String: Any], let db = b as? [String: Any], isEnumCase(da), isEnumCase(db), da.first!.key == db.first!.key {
+            // the same case with other parameters: name the parameters that differ (`objective.high=0.28`)
+            return differences(from: da.first!.value, to: db.first!.value, path: path)
+        }
         if let da = a as? [String: Any], let db = b as? [String: Any], !(isEnumCase(da) && isEnumCase(db)) {
             let keys = Set(da.keys).union(db.keys).sorted()
             return keys.flatMap { k in differences(from: da[k] ?? NSNull(), to: db[k] ?? NSNull(), path: path.isEmpty ? k : "\(path).\(k)") }
