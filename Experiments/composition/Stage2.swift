@@ -8,18 +8,25 @@ import Training
 // Stage 2 of the composition experiment, from the base on train functions only: RL (GRPO with uniform-group
 // filtering, no KL, token-level loss, several samples per prompt) or iterated rejection-sampling fine-tuning (RFT).
 
-/// How Stage 2 updates the policy from its samples.
-public enum CompositionStageTwoMethod: String, Codable, Equatable, Sendable {
+/// One Stage-2 variant: how the policy is updated from its samples (a `Recipe`) and which levels the train-function
+/// prompts come from.
+public struct CompositionStageTwo: Codable, Equatable, Sendable {
+    public var recipe: Recipe
+    /// Levels the prompts are drawn from (uniformly), train functions only: [1], [2] or [1, 2]. Valid: each in 1…6.
+    public var levels: [Int]
+
+    public init(recipe: Recipe, levels: [Int]) { self.recipe = recipe; self.levels = levels }
+
     /// GRPO advantages (r − mean) / std per group, groups with equal rewards dropped (DAPO-style dynamic sampling
     /// without refill), clipped surrogate (one update per batch, so the ratio is 1), token-mean loss, no KL.
-    case grpo
+    public static let grpo = Recipe(advantage: .grpo, objective: .ppo, filter: .dropUniformGroups(allCorrect: true, allWrong: true))
     /// Iterated RFT: each step samples the same prompts × group as GRPO from the current policy and takes one
     /// supervised step on the correct samples only (token-mean cross-entropy; RAFT's A = max(r, 0)).
-    case rft
+    public static let rft = Recipe(advantage: .raft, objective: .vanilla, filter: .positiveReward)
 }
 
 public struct CompositionRLConfig: Codable, Equatable, Sendable {
-    public var method = CompositionStageTwoMethod.grpo
+    public var recipe = CompositionStageTwo.grpo
     /// Levels the prompts are drawn from (uniformly), train functions only: [1], [2] or [1, 2].
     public var levels = [2]
     public var steps = 100
@@ -33,7 +40,7 @@ public struct CompositionRLConfig: Codable, Equatable, Sendable {
 }
 
 public enum CompositionRL {
-    /// Runs Stage 2 (`config.method`) from `model` in place. `report(step, stats)` after every step.
+    /// Runs Stage 2 (`config.recipe`) from `model` in place. `report(step, stats)` after every step.
     public static func run(_ model: Transformer, _ env: StringFunctionsEnvironment, _ config: CompositionRLConfig, rendering: CompositionRendering,
                            report: (Int, SequenceRLStats) -> Void = { _, _ in }) throws {
         let maxLevel = config.levels.max()!
@@ -43,19 +50,7 @@ public enum CompositionRL {
         let trainer = SequencePolicyTrainer(policy: model, optimizer: AdamW(weightDecay: 0),
                                             config: SequenceRLConfig(groupSize: config.groupSize, sampling: sampling,
                                                                      update: UpdateConfig(learningRate: config.learningRate)))
-        let recipe: PolicyGradientRecipe
-        switch config.method {
-        case .grpo:
-            recipe = PolicyGradientRecipe(
-                advantages: { Advantages.grpo(rewards: $0, groupSize: $1) },
-                keep: { Advantages.reinforceRejKept(rewards: $0, groupSize: $1) },
-                loss: { PolicyLoss.ppoClip($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
-        case .rft:
-            recipe = PolicyGradientRecipe(
-                advantages: { r, _ in Advantages.raft(rewards: r) },
-                keep: { r, _ in r.map { $0 > 0 } },
-                loss: { PolicyLoss.vanilla($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
-        }
+        let recipe = config.recipe.gradientRecipe()
         var rng = RandomStream(seed: config.seed)
         var prompts = rng.child("prompts")
         for step in 0..<config.steps {

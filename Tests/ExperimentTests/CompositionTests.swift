@@ -166,3 +166,43 @@ func forEachRestatedExample(_ rendering: CompositionRendering, seed: UInt64,
         }
     }
 }
+
+/// Stage-2 variants as values, and `--train-base` at a tiny size.
+@Suite struct CompositionDeclarationTests {
+    @Test func defaultVariantsKeepTheirNamesAndAChangedOneIsRenamed() throws {
+        #expect(Composition.methodNames(Composition.defaultConfig) == ["rl_l1", "rl_l2", "rl_l1_2", "rft_l2"])
+        let c = try ConfigOverrides.apply([("methods.1.recipe.advantage", "drGRPO")], to: Composition.quickConfig)
+        #expect(Composition.methodNames(c) == ["rl_l1", "rl_l2[recipe.advantage=drGRPO]", "rl_l1_2", "rft_l2"])
+        #expect(c.methods[1].recipe.advantage == .drGRPO && c.methods[1].levels == [2])
+        #expect(Composition.validate(c) == nil)
+        var twice = Composition.quickConfig
+        twice.methods = [twice.methods[0], twice.methods[0]]
+        #expect(Composition.validate(twice) != nil)
+    }
+
+    @Test func claimsNamingAMissingVariantAreInconclusive() {
+        let evidence = ClaimEvidence.comparing(["rl_l2", "rl_l1"], in: ["rl_l1", "rl_l2[recipe.advantage=drGRPO]"]) { .perSeed(values: [1], preconditionFailed: [nil]) }
+        let result = ClaimEvaluator.evaluate(Composition.claims[0], evidence)
+        #expect(result.verdict == .inconclusive)
+        #expect(result.note.contains("'rl_l2'"))
+    }
+
+    @Test(.timeLimit(.minutes(2))) func trainBaseWritesTheGateAndRefusesToReplaceABase() throws {
+        var b = CompositionBaseConfig()
+        b.modelWidth = 16; b.layers = 1; b.heads = 2; b.steps = 2; b.batchSize = 4; b.microBatchSize = 4; b.warmupSteps = 1
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("composition-base-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("base.ckpt")
+        let context = RunContext(experiment: "composition", progress: Progress(label: "test", enabled: false))
+        let made = try Composition.trainBase(b, to: url, gateProblems: 2, force: false, context: context)
+        #expect(made.files.map(\.name) == ["gate.csv"])
+        #expect(made.files[0].text.hasPrefix("variant,metric,subset,level,function,accuracy,threshold\n"))
+        #expect(made.files[0].text.split(separator: "\n").count >= 1 + 4 + 1)   // header, Levels 2–3 held out and train, functions seen
+        #expect(made.summary.contains(CompositionBaseFile.hash(b)))
+        let saved = try CompositionBaseFile.read(url, expecting: b)
+        #expect(saved != nil)
+        #expect(throws: UsageError.self) { try Composition.trainBase(b, to: url, gateProblems: 2, force: false, context: context) }
+        _ = try Composition.trainBase(b, to: url, gateProblems: 2, force: true, context: context)
+    }
+}
