@@ -18,7 +18,7 @@ let experiments: [(name: String, target: String, dependencies: [Target.Dependenc
     ("minimalist-rl", "MinimalistRLExperiment", ["Engine", "Environments", "Objectives", "Training", "Harness"]),
     ("dpo-family", "DPOFamilyExperiment", ["Engine", "Models", "Environments", "Objectives", "Training", "Harness"]),
     ("lpf-methods", "LPFMethodsExperiment", ["Engine", "Models", "Environments", "Objectives", "Training", "Harness"]),
-    ("arena-tournaments", "ArenaTournamentsExperiment", ["Engine", "Environments", "Harness"]),
+    ("arena-tournaments", "ArenaTournamentsExperiment", ["Engine", "Environments", "Training", "Harness"]),
 ]
 let experimentTargets: [Target.Dependency] = experiments.map { .target(name: $0.target) }
 

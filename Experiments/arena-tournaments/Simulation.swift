@@ -2,6 +2,7 @@ import Foundation
 import Engine
 import Environments
 import Harness
+import Training
 
 /// One group of samples: gold qualities q_i = μ_c + s·z_i (context mean μ_c ~ N(0, contextSpread²), within-group
 /// spread s, z_i ~ N(0, 1)).
@@ -45,7 +46,7 @@ func sweep(_ c: ArenaTournaments.Config, root: RandomStream, progress: () -> Voi
         for noise in c.noiseLevels {
             let judge = PreferenceBanditPairwiseJudge(noise: noise, positionBias: c.positionBias)
             for judging in Judging.allCases {
-                for topology in Topology.allCases {
+                for topology in c.topologies {
                     let stream = root.child("judge/n=\(n)/noise=\(noise)/\(judging.rawValue)/\(topology.rawValue)")
                     var tauSum = 0.0, undefined = 0, calls = 0
                     var rewards: [Double] = [], shares: [Double] = [], advantages: [Double] = []
@@ -86,7 +87,7 @@ func sweep(_ c: ArenaTournaments.Config, root: RandomStream, progress: () -> Voi
 }
 
 /// Where a policy's group advantages come from in the RL runs.
-enum AdvantageSource: String, CaseIterable, Sendable {
+public enum AdvantageSource: String, CaseIterable, Codable, Sendable {
     /// ArenaRL: seeded single-elimination with bidirectional judging, r_i = 1 − rank/(N − 1), group-normalised.
     case tournament = "tournament"
     /// The coarse 1–10 pointwise judge's scores, group-normalised.
@@ -100,6 +101,8 @@ struct RLCurve: Sendable {
     var source: AdvantageSource
     var steps: [Int], goldReward: [Double]
     var optimum: Double
+    /// The update's diagnostics at each recorded step (nil at step 0, before any update).
+    var diagnostics: [StepDiagnostics?] = [nil]
 }
 
 /// A latent-quality bandit: `rlContexts` contexts with `rlResponses` responses each (q = μ_c + s·z), a tabular
@@ -131,8 +134,12 @@ func trainPolicy(_ c: ArenaTournaments.Config, source: AdvantageSource, contexts
     let optimum = zip(contexts, means).reduce(0.0) { $0 + ($1.0.max() ?? 0) - $1.1 } / Double(contexts.count) / c.withinGroupSpread
     var curve = RLCurve(source: source, steps: [0], goldReward: [gold()], optimum: optimum)
     for step in 1...c.rlSteps {
+        // diagnostics of this step's update: the policy samples and is updated once per step, so every ratio is 1 and
+        // nothing is clipped; the KL is the exact KL(π_before ‖ π_after) over the K responses, mean over contexts
+        var entropy = 0.0, kl = 0.0, mixed = 0
         for (ci, q) in contexts.enumerated() {
             let p = probs(logits[ci])
+            entropy -= p.reduce(0.0) { $0 + ($1 > 0 ? $1 * Foundation.log($1) : 0) }
             var ys: [Int] = []
             for _ in 0..<n {
                 let u = sampler.uniformDouble()
@@ -157,10 +164,18 @@ func trainPolicy(_ c: ArenaTournaments.Config, source: AdvantageSource, contexts
                 for j in 0..<k { grad[j] -= adv[i] * p[j] }
             }
             for j in 0..<k { logits[ci][j] += c.rlLearningRate * grad[j] / Double(n) }
+            if adv.contains(where: { $0 != adv[0] }) { mixed += n }
+            let after = probs(logits[ci])
+            kl += zip(p, after).reduce(0.0) { $0 + ($1.0 > 0 ? $1.0 * Foundation.log($1.0 / $1.1) : 0) }
         }
+        let m = Double(contexts.count)
+        let diagnostics = StepDiagnostics(meanRatio: 1, clipFraction: 0, approxKL: kl / m, entropy: entropy / m,
+                                          mixedGroupShare: Double(mixed) / (m * Double(n)))
         let flat = logits.flatMap { $0 }
         try DivergenceError.check(flat.reduce(0, +), names: "policy logits", step: step)
-        if step % c.rlEvalEvery == 0 || step == c.rlSteps { curve.steps.append(step); curve.goldReward.append(gold()) }
+        if step % c.rlEvalEvery == 0 || step == c.rlSteps {
+            curve.steps.append(step); curve.goldReward.append(gold()); curve.diagnostics.append(diagnostics)
+        }
     }
     return curve
 }

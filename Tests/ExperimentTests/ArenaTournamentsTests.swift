@@ -93,3 +93,23 @@ struct ArenaTournamentsTests {
         }
     }
 }
+
+/// Topologies and advantage sources are values set from the command line; claims naming an absent one are inconclusive.
+@Suite struct ArenaTournamentsDeclarationTests {
+    @Test func aSubsetOfTopologiesLeavesTheClaimsThatNeedOthersInconclusive() throws {
+        let e = AnyExperiment(ArenaTournaments.self)
+        #expect(e.methodNames == ["round-robin", "anchor-based", "seeded-single-elimination", "double-elimination", "swiss",
+                                  "rl/tournament", "rl/pointwise", "rl/gold"])
+        let run = try CLI.execute(e, quick: true, seeds: [0], overrides: ["topologies=[\"round-robin\",\"swiss\"]", "advantageSources=[\"gold\"]",
+                                                                           "groups=20", "rlSteps=5"])
+        let verdicts = Dictionary(uniqueKeysWithValues: run.claims.map { ($0.spec.id, $0) })
+        for id in ["1a", "1b", "1c", "2a", "2b", "3a"] {
+            #expect(verdicts[id]?.verdict == .inconclusive)
+            #expect(verdicts[id]?.note.contains("seeded-single-elimination") == true)
+        }
+        #expect(verdicts["3b"]?.note.contains("'tournament', 'pointwise'") == true)
+        let tau = run.files.first { $0.name == "tau_vs_calls.csv" }!.text
+        #expect(tau.contains("\nround-robin,") && tau.contains("\nswiss,") && !tau.contains("\nanchor-based,"))
+        #expect(throws: UsageError.self) { _ = try CLI.execute(e, quick: true, seeds: [0], overrides: ["topologies=[\"swiss\",\"swiss\"]"]) }
+    }
+}
