@@ -10,7 +10,7 @@ import Training
 
 /// What the evaluation measures and on how many problems.
 public struct CompositionEvaluationSizes: Codable, Equatable, Sendable {
-    /// Greedy answers per held-out level (the reserved test set's first problems; FINDINGS.md asks for 1,024).
+    /// Greedy answers per held-out level (the reserved test set's first problems).
     public var greedyProblems: Int
     /// Problems per held-out level sampled for pass@k (a prefix of the greedy set).
     public var passAtKProblems: Int

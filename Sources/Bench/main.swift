@@ -1,5 +1,6 @@
-// The reference workloads of ../shared/bench/README.md, timed with this package's engine, with the same names and
-// units as torch_reference.py so the two can be compared in one sitting:
+// Reference workloads (matmul, attention, an MLP and a transformer training step, sampling, the environments), timed
+// with this package's engine, with the same names and units as the companion PyTorch timing script, so that the two
+// can be compared in one sitting:
 //
 //     swift run -c release Bench [--csv] [--threads N] [--only NAME]
 //

@@ -1,7 +1,7 @@
 import Foundation
 import Engine
 
-/// The `Experiment` command line of CONTRACT.md.
+/// The `Experiment` command line: list, run one or all experiments, per-experiment help, base training.
 public enum CLI {
     public enum Command: Equatable { case list, all, help, run(String), experimentHelp(String), trainBase(String) }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Engine
 
-// Advantage estimators of the policy-gradient family (ALGORITHMS.md, "Advantage estimators"). Plain functions on
+// Advantage estimators of the policy-gradient family. Plain functions on
 // arrays: rewards in, advantages out, no gradient anywhere.
 //
 // Groups: a batch of B = P·G samples holds G samples for each of P prompts, stored contiguously — samples

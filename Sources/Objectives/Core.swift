@@ -5,16 +5,16 @@ import Engine
 // per-sequence) log-probabilities, masks, rewards or preferences to a scalar loss whose gradient flows through the
 // current log-probabilities only (everything else enters as a constant).
 //
-// Notation (ALGORITHMS.md): lp = current log-prob of the sampled token, old = behaviour (sampling) log-prob,
+// Notation: lp = current log-prob of the sampled token, old = behaviour (sampling) log-prob,
 // ref = reference log-prob, m = response mask, A = advantage, ρ = exp(lp − old), sg = stop-gradient.
 // Shapes: per-token tensors are [B, T] (B sequences, T response columns), aligned with `Rollout.responseMask`.
 
-/// How per-token losses become one scalar (a separate, explicit choice; see ALGORITHMS.md "Aggregation").
+/// How per-token losses become one scalar (a separate, explicit choice: it changes the gradient's weighting of long and short responses).
 public enum Aggregation: Codable, Equatable, Sendable {
     /// Σ_{b,t} ℓ·m / N_tokens, N_tokens = Σ m over the whole batch, or `globalTokenCount` when the batch is one of
-    /// several minibatches / micro-batches (pitfall 3: never per-micro-batch counts).
+    /// several minibatches / micro-batches (never per-micro-batch counts, which would weight micro-batches unequally).
     case tokenMean
-    /// mean over sequences of (Σ_t ℓ·m / Σ_t m) — the GRPO paper's 1/|o| normalisation (pitfall 1: biases length).
+    /// mean over sequences of (Σ_t ℓ·m / Σ_t m) — the GRPO paper's 1/|o| normalisation (it biases length: Liu et al. 2025, Dr.GRPO).
     case sequenceMeanOfTokenMeans
     /// mean over sequences of Σ_t ℓ·m.
     case sequenceMeanOfTokenSums

@@ -1,7 +1,7 @@
 import Foundation
 import Engine
 
-/// The entropy bonus (ALGORITHMS.md: −c·H), aggregated like the policy loss, and per-token entropies from logits.
+/// The entropy bonus (−c·H), aggregated like the policy loss, and per-token entropies from logits.
 public enum EntropyBonus {
     /// −c·aggregate(H_t): adding it to the loss rewards entropy (verl: `pg_loss − entropy_coeff · entropy_loss`, with
     /// the same `loss_agg_mode`). `entropies` [B, T] carry the gradient (e.g. from `Transformer.tokenLogProbs`).

@@ -1,7 +1,7 @@
 import Foundation
 import Engine
 
-// KL to the reference policy (ALGORITHMS.md: k1, k2, k3; Schulman 2020, "Approximating KL divergence"), per token,
+// KL to the reference policy (the k1, k2, k3 estimators of Schulman 2020, "Approximating KL divergence"), per token,
 // and the two places a training loop can put it: in the reward (a per-token penalty, no gradient) or in the loss.
 
 /// Which per-token estimator of KL(π ‖ π_ref), for a token sampled from π (lp = log π, ref = log π_ref).
@@ -62,7 +62,7 @@ public enum KL {
     }
 }
 
-/// KL regularisation toward the reference, placed in ONE of two places (pitfall 5: KL in both the reward and the loss
+/// KL regularisation toward the reference, placed in ONE of two places (KL in both the reward and the loss
 /// regularises twice, so one value of this type can never do both):
 /// - `.reward` (InstructGPT / verl's `use_kl_in_reward`, default estimator k1 on the behaviour log-probs): the
 ///   per-token reward becomes r_t − β·kl_t before advantages are computed; no gradient flows through the penalty.

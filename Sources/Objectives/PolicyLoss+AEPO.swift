@@ -40,7 +40,7 @@ public struct AEPOState: Codable, Equatable, Sendable {
 
 extension PolicyLoss {
     /// AEPO-style entropy band: PPO's clipped surrogate in which negative-advantage tokens (or sequences) are masked
-    /// while the batch entropy is too high, and restored once it has fallen below H_low (ALGORITHMS.md):
+    /// while the batch entropy is too high, and restored once it has fallen below H_low:
     ///   state' = state.next(H),   ℓ_t = keep_t·ℓ_t^PPO,   keep_t = 0 if state'.negativesMasked and A_t < 0, else 1.
     ///
     /// Negative samples push probability off sampled tokens and raise entropy; positive samples sharpen. Masking the

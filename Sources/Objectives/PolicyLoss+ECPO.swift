@@ -3,7 +3,7 @@ import Engine
 
 extension PolicyLoss {
     /// ECPO: for negative advantages the behaviour probability is replaced by max(sg(π)/(1 + ε + δ), π_old), which caps
-    /// the ratio at 1 + ε + δ while keeping its gradient; then PPO's clipped surrogate (ALGORITHMS.md; δ = 0.1):
+    /// the ratio at 1 + ε + δ while keeping its gradient; then PPO's clipped surrogate (δ = 0.1):
     ///   old'_t = max(sg(lp_t) − log(1 + ε_hi + δ), old_t) if A_t < 0, else old_t;   ρ'_t = exp(lp_t − old'_t);
     ///   ℓ_t = max(−ρ'_t·A_t, −clip(ρ'_t, 1 − ε_lo, 1 + ε_hi)·A_t).
     ///

@@ -1,10 +1,10 @@
 import Foundation
 import Engine
 
-// Policy losses (ALGORITHMS.md, "Policy losses"). Each takes `PolicyInputs` ([B, T] tensors: current log-probs lp
+// Policy losses. Each takes `PolicyInputs` ([B, T] tensors: current log-probs lp
 // with gradient, behaviour log-probs old, advantages A broadcast to tokens, mask m, optional entropies), builds the
 // per-token loss ℓ_t of its equation, reduces it with `aggregate` (the separate, explicit choice of `Aggregation`,
-// with the optional global token / sequence counts of the whole optimizer step, pitfall 3) and reports
+// with the optional global token / sequence counts of the whole optimizer step) and reports
 // `PolicyDiagnostics`. Gradients flow through `inputs.logProbs` only. ρ = exp(lp − old), sg = stop-gradient.
 //
 // This file: the shared vocabulary, vanilla PG, importance sampling, PPO clip. One file per further objective:
@@ -31,7 +31,7 @@ public enum PolicyLoss {
     /// Importance sampling without clipping: ℓ_t = −ρ_t·A_t, ρ_t = exp(lp_t − old_t); ∇ℓ_t = −ρ_t·A_t·∇lp_t.
     ///
     /// tinker's `importance_sampling` loss (used for on-policy distillation) and the RAFT+IS ablation of Xiong et
-    /// al. 2025. Unbounded ratios: off-policy samples can dominate (pitfall 4's importance weights, without the clip).
+    /// al. 2025. Unbounded ratios: off-policy samples can dominate (importance weights without a clip).
     public static func importanceSampling(_ inputs: PolicyInputs, aggregation: Aggregation = .tokenMean,
                                           globalTokenCount: Int? = nil, globalSequenceCount: Int? = nil) -> PolicyLossResult {
         let advantage = inputs.advantages
@@ -52,7 +52,7 @@ public enum PolicyLoss {
     /// is `clipEpsilonHigh: 0.28`. verl additionally clamps lp − old to ±20 before exp; we do not.
     ///
     /// Pitfall 6: with ρ ≡ 1 (one epoch, one minibatch) clipping never bites and the gradient equals vanilla PG's,
-    /// while the value is −mean(A) ≈ 0 (pitfall 1: test the gradient, not the value).
+    /// while the value is −mean(A) ≈ 0 (so test the gradient, not the value).
     public static func ppoClip(_ inputs: PolicyInputs, aggregation: Aggregation = .tokenMean,
                                globalTokenCount: Int? = nil, globalSequenceCount: Int? = nil,
                                clipEpsilonLow: Float = 0.2, clipEpsilonHigh: Float = 0.2,

@@ -72,7 +72,7 @@ public func hingePreferenceLoss(_ pairs: PreferencePairs, beta: Float = 0.1) -> 
 }
 
 /// IPO (Azar et al. 2023, "A General Theoretical Paradigm to Understand Learning from Human Preferences", Eq. 17),
-/// on LENGTH-AVERAGED log-ratios (pitfall 7):
+/// on LENGTH-AVERAGED log-ratios (as TRL codes it; the paper's formula has none):
 ///
 ///     Δ_avg = (log π_θ(y_c) − log π_ref(y_c)) / |y_c| − (log π_θ(y_r) − log π_ref(y_r)) / |y_r|
 ///     L     = mean_i (Δ_avg,i − 1/(2β))²

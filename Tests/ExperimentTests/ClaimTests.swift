@@ -13,7 +13,7 @@ import Engine
 @testable import ArenaTournamentsExperiment
 
 /// One claim test per experiment: its --quick configuration on its default seeds, every claim's verdict checked.
-/// They use every core, so they run one after another (CONTRACT.md).
+/// They use every core, so they run one after another.
 @Suite(.serialized) struct ClaimTests {
     @Test(.timeLimit(.minutes(1))) func klModes() throws {
         try expectClaimsHold(AnyExperiment(KLModes.self))

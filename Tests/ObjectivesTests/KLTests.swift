@@ -137,7 +137,7 @@ private typealias Support = PolicyGradientTestSupport
     }
 
     @Test func onePlacementPerValue() {
-        // one KLRegularization can regularise in one place only (pitfall 5): exactly one of the two is active
+        // one KLRegularization can regularise in one place only : exactly one of the two is active
         for kl in [KLRegularization.inReward(coefficient: 0.5), .inLoss(coefficient: 0.5)] {
             let rewardsChanged = kl.penalizedSequenceRewards(sequenceRewards: [1, 0], logProbs: lp, referenceLogProbs: ref,
                                                              mask: mask, columns: 3) != [1, 0]

@@ -4,7 +4,7 @@ import Engine
 @testable import Objectives
 
 // Policy losses on tiny hand-computed inputs (values, exact gradients, diagnostics) and finite-difference checks,
-// plus the aggregation modes of Core.swift and the minibatch / global-token-count pitfall.
+// plus the aggregation modes of Core.swift and the minibatch / global-token-count trap.
 //
 // Ratios are set by construction: lp = old + log ρ, so "ρ = 1.5" below is exact up to Float rounding. Expected
 // gradients are with respect to lp. N = number of masked tokens (token-mean).

@@ -4,7 +4,7 @@ import Engine
 import Objectives
 
 // Preference objectives: values on hand-computed inputs (the arithmetic is in the comments) and finite-difference
-// gradients (Float32 central differences, GradientCheck's default tolerances), plus the pitfalls: DPO = log 2 at
+// gradients (Float32 central differences, GradientCheck's default tolerances), plus the known traps: DPO = log 2 at
 // Δ = 0, IPO on length-averaged log-ratios, SimPO without a reference, ORPO's odds by hand, KTO's detached baseline,
 // cDPO / robust DPO = DPO at ε = 0.
 

@@ -49,7 +49,7 @@ func tableBandit(actions: Int, contexts: Int = 1) -> CategoricalPolicy {
     }
 
     @Test func microbatchesAccumulateToTheFullBatchGradient() throws {
-        // token-mean over a minibatch split into 1 or 3 micro-batches: identical SGD update (pitfall 3)
+        // token-mean over a minibatch split into 1 or 3 micro-batches: identical SGD update
         func run(micro: Int) throws -> [Float] {
             let policy = tableBandit(actions: 4, contexts: 6)
             var rng = RandomStream(seed: 3)

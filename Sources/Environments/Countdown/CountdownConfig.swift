@@ -1,7 +1,7 @@
 import Engine
 
 // Countdown (TinyZero's task at toy scale): combine every given number exactly once with + − × ÷ to reach a target.
-// See ENVIRONMENTS.md ("Countdown") and FINDINGS.md (negative-reinforcement, minimalist-rl).
+// The Countdown game of TinyZero (Pan et al. 2025), as used by Zhu et al. 2025 and Xiong et al. 2025.
 
 /// One of the four arithmetic operations; the raw value is its symbol in the answer format.
 public enum CountdownOperation: String, Codable, CaseIterable, Sendable {
@@ -84,7 +84,7 @@ public struct CountdownConfig: Codable, Equatable, Sendable {
         self.hardTargetBias = hardTargetBias
     }
 
-    /// The feasibility probe's setting (FINDINGS.md): 3 numbers 1–9, targets 1–100, non-negative integer steps.
+    /// A small setting: 3 numbers 1–9, targets 1–100, non-negative integer steps.
     public static let probe = CountdownConfig()
 
     /// A harder setting: 4 numbers 1–9, targets 1–100, integer steps, at most 4 distinct solutions per problem.

@@ -1,6 +1,6 @@
 import Foundation
 
-// Configuration, label settings, evaluators and errors of the PreferenceBandit environment (ENVIRONMENTS.md).
+// Configuration, label settings, evaluators and errors of the PreferenceBandit environment.
 
 /// How the responses that may appear in preference pairs are chosen in each context (the "support" of the data).
 public enum PreferenceBanditSupportRule: String, Codable, Equatable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Engine
 
-/// PreferenceBandit: a contextual bandit for preference learning (ENVIRONMENTS.md), used by the dpo-family,
+/// PreferenceBandit: a contextual bandit for preference learning, used by the dpo-family,
 /// lpf-methods and arena-tournaments findings.
 ///
 /// Each of `contextCount` contexts x has `responseCount` (K) candidate responses y with feature vectors φ(x, y)

@@ -16,7 +16,7 @@ public struct StringFunctionsConfig: Codable, Equatable, Sendable {
     /// One problem in this many (by a seeded hash of its calls and input) is reserved for the fixed test sets;
     /// training generators never return a reserved problem (≥ 2).
     public var testReservationPeriod: Int
-    /// Problems per level in each fixed test set (1,024: at 256 the noise is as large as the effects, FINDINGS.md).
+    /// Problems per level in each fixed test set (1,024: at 256 the sampling noise of an accuracy, ±3 points, is as large as the effects).
     public var testSetSize: Int
     /// Redraw a problem whose answer equals the result of a proper subsequence of its calls in their order (the
     /// input itself included): then every call changes the outcome, no call is a no-op on its value, and a correct

@@ -30,11 +30,11 @@ public struct PolicyGradientRecipe {
 /// How one batch of rollouts is turned into optimizer steps.
 public struct UpdateConfig: Codable, Equatable, Sendable {
     /// Passes over each batch of rollouts. With more than one (or several minibatches) samples are reused, ratios
-    /// leave 1 and clipping acts (pitfall 6: with one epoch and one minibatch clipping does nothing).
+    /// leave 1 and clipping acts (with one epoch and one minibatch every ratio is 1 and clipping does nothing).
     public var epochs: Int
     /// Optimizer steps per epoch, each on an equal share of the (shuffled) rows.
     public var minibatches: Int
-    /// Gradient-accumulation chunks per minibatch; token-mean uses the minibatch's global token count (pitfall 3).
+    /// Gradient-accumulation chunks per minibatch; token-mean uses the minibatch's global token count, never a micro-batch's own.
     public var microbatches: Int
     public var learningRate: Float
     /// Global-norm gradient clipping (nil = none).

@@ -40,7 +40,7 @@ public final class SequencePolicyTrainer {
     public let reference: Transformer?
     public let optimizer: Optimizer
     public var config: SequenceRLConfig
-    /// KL to the reference, placed in the reward or in the loss (exactly one; pitfall 5). Needs `reference`.
+    /// KL to the reference, placed in the reward or in the loss (exactly one: in both it would regularise twice). Needs `reference`.
     public var kl: KLRegularization?
     /// A learned value function: advantages come from GAE on per-token rewards instead of `recipe.advantages`,
     /// and the critic is regressed on the GAE returns with the same epochs and minibatches (PPO).

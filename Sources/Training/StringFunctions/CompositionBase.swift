@@ -7,7 +7,8 @@ import Harness
 
 // Stage 1 of the composition experiment: the base model, supervised on the Stage-1 mixture of StringFunctions
 // (auxiliary-family chains at every depth, the experiment's own family at Level 1 only, an optional small chain prior
-// over train functions), and the gate it must pass before any RL (FINDINGS.md, composition, guidance (f)).
+// over train functions), and the gate it must pass before any RL: every atomic skill learned, held-out Level 3 low but not zero, train Level 2
+// not saturated.
 
 /// Everything that determines the base model (a saved base carries it in its checkpoint's metadata).
 public struct CompositionBaseConfig: Codable, Equatable, Sendable {
