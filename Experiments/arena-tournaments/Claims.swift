@@ -63,11 +63,7 @@ extension ArenaTournaments {
         // Claims
         let n = c.claimGroupSize, sigma = c.claimNoise, top = c.noiseLevels.max() ?? 0
         func perSeed(_ value: (SeedResult) -> Double?, precondition: (SeedResult) -> String? = { _ in nil }) -> ClaimEvidence {
-            var values: [Double?] = [], failed: [String?] = []
-            for r in results {
-                if let p = precondition(r) { values.append(nil); failed.append(p) } else { values.append(value(r)); failed.append(nil) }
-            }
-            return .perSeed(values: values, preconditionFailed: failed)
+            ClaimEvidence.perSeed(results, value: value, precondition: precondition)
         }
         func tauOf(_ r: SeedResult, _ t: Topology) -> Double? { cell(r, n: n, noise: sigma, .oneDirectional, t)?.tau }
         let topologies = c.topologies.map(\.rawValue), sources = c.advantageSources.map(\.rawValue)

@@ -67,13 +67,7 @@ extension Composition {
                 .joined(separator: ", ") + " < \(c.minimumTrainLevelOne)"
         }
         func perSeed(_ statistic: (SeedResult) -> Double?, extra: (SeedResult) -> String? = { _ in nil }) -> ClaimEvidence {
-            var values: [Double?] = [], failed: [String?] = []
-            for r in results {
-                if let why = preconditionFailure(r) ?? extra(r) { values.append(nil); failed.append(why) } else {
-                    values.append(statistic(r)); failed.append(nil)
-                }
-            }
-            return .perSeed(values: values, preconditionFailed: failed)
+            ClaimEvidence.perSeed(results, value: statistic, precondition: { preconditionFailure($0) ?? extra($0) })
         }
         func greedy(_ r: SeedResult, _ v: String, _ level: Int) -> Double? { evaluation(r, v)?.greedy[level - 1] }
         func lift(_ r: SeedResult, _ v: String, _ level: Int) -> Double? { greedy(r, v, level).map { $0 - base.greedy[level - 1] } }

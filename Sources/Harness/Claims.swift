@@ -82,6 +82,16 @@ public enum ClaimEvidence: Sendable {
     /// The claim cannot be judged in this run (e.g. a method it compares is not among the run's methods): inconclusive.
     case unavailable(reason: String)
 
+    /// Per-seed evidence over `seeds` (one result each, in seed order): `precondition` says why a seed cannot be
+    /// tested (nil when it can), `value` measures the others.
+    public static func perSeed<T>(_ seeds: [T], value: (T) -> Double?, precondition: (T) -> String? = { _ in nil }) -> ClaimEvidence {
+        var values: [Double?] = [], failed: [String?] = []
+        for r in seeds {
+            if let why = precondition(r) { values.append(nil); failed.append(why) } else { values.append(value(r)); failed.append(nil) }
+        }
+        return .perSeed(values: values, preconditionFailed: failed)
+    }
+
     /// Evidence for a claim that compares the named methods: `measure()` when the run has every one of them, else
     /// `.unavailable` naming the missing ones.
     public static func comparing(_ names: [String], in available: [String], _ measure: () -> ClaimEvidence) -> ClaimEvidence {
