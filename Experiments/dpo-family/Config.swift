@@ -112,7 +112,21 @@ public enum DPOFamily: Experiment {
         .init("rlhf", label: "RLHF", .rlhf(RLHF())),
     ])
 
-    public static func methodNames(_ c: Config) -> [String] { catalogue.resolve(c.methods).methods.map(\.name) }
+    /// A method's kind: its objective's case (`dpo`, `robustDPO`, …) or `rlhf`; a changed value is named after the
+    /// nearest catalogue entry of its kind when there is one.
+    static func kind(_ m: PreferenceMethod) -> String {
+        switch m {
+        case let .objective(o): return Mirror(reflecting: o).children.first?.label ?? "objective"
+        case .rlhf: return "rlhf"
+        }
+    }
+
+    /// The methods of a run, named (`catalogue.resolve` among the entries of the same kind).
+    static func resolve(_ methods: [PreferenceMethod]) -> (methods: [NamedMethod<PreferenceMethod>], problem: String?) {
+        catalogue.resolve(methods, kind: kind)
+    }
+
+    public static func methodNames(_ c: Config) -> [String] { resolve(c.methods).methods.map(\.name) }
     public static var methodExamples: [String] {
         ["--set 'methods.0.objective=robustDPO(beta=0.1,labelSmoothing=0.1)'", "--set methods.7.rlhf.klCoefficient=0.05"]
     }
@@ -188,7 +202,7 @@ public enum DPOFamily: Experiment {
             return "policyHiddenSizes must be at most 8 widths, each in 1…4096"
         }
         if !(1...32).contains(c.methods.count) { return "methods must list 1…32 methods" }
-        let named = catalogue.resolve(c.methods)
+        let named = resolve(c.methods)
         if let p = named.problem { return p }
         for m in named.methods { if let p = m.value.problem() { return "method \(m.name): \(p)" } }
         return c.sequence.problem()

@@ -7,7 +7,7 @@ import Training
 extension DPOFamily {
     public static func analyze(config c: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis {
         var a = Analysis()
-        let methods = catalogue.resolve(c.methods).methods
+        let methods = resolve(c.methods).methods
         var trajectories = CSVTable(columns: ["policy", "labels", "method", "seed", "step", "chosen_logp", "rejected_logp", "margin",
                                               "mass_outside_pairs", "non_candidate_mass", "kl_to_reference", "gold_train", "gold_test"])
         var finals = CSVTable(columns: ["policy", "labels", "method", "seed", "chosen_logp_change", "margin", "mass_outside_pairs",

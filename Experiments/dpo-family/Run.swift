@@ -23,7 +23,7 @@ extension DPOFamily {
     public struct Run: Sendable {
         var kind: PolicyKind
         var labels: Labels
-        /// The method's name (as `catalogue.resolve` derives it), its label and whether it is RLHF.
+        /// The method's name (as `resolve` derives it), its label and whether it is RLHF.
         var method: String
         var label: String
         var isRLHF: Bool
@@ -73,7 +73,7 @@ extension DPOFamily {
 
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
         let root = RandomStream(seed: UInt64(seed)).child(name)
-        let methods = catalogue.resolve(c.methods).methods
+        let methods = resolve(c.methods).methods
         var runs: [Run] = []
         var references: [PolicyKind: ReferenceFacts] = [:]
         func record(_ kind: PolicyKind, _ labels: Labels, _ method: NamedMethod<PreferenceMethod>, trajectory: [PolicySnapshot]?,

@@ -73,7 +73,15 @@ public enum LPFMethods: Experiment {
         .init("quark", label: "Quark", .quark(quantiles: 5, samplesPerContext: 8, stepsPerRound: 50)),
     ])
 
-    public static func methodNames(_ c: Config) -> [String] { catalogue.resolve(c.methods).methods.map(\.name) }
+    /// A method's kind: its case (`ppo`, `quark`, …); a changed value is named after the catalogue entry of its kind.
+    static func kind(_ m: LPFMethod) -> String { Mirror(reflecting: m).children.first?.label ?? String(describing: m) }
+
+    /// The methods of a run, named (`catalogue.resolve` among the entries of the same kind).
+    static func resolve(_ methods: [LPFMethod]) -> (methods: [NamedMethod<LPFMethod>], problem: String?) {
+        catalogue.resolve(methods, kind: kind)
+    }
+
+    public static func methodNames(_ c: Config) -> [String] { resolve(c.methods).methods.map(\.name) }
     public static var methodExamples: [String] {
         ["--set methods.5.ppo.epochs=1", "--set 'methods.6=quark(quantiles=3,samplesPerContext=8,stepsPerRound=50)'"]
     }
@@ -163,7 +171,7 @@ public enum LPFMethods: Experiment {
             return "quarkKLCoefficients must be 1…16 finite values ≥ 0"
         }
         if !(1...16).contains(c.methods.count) { return "methods must list 1…16 methods" }
-        let named = catalogue.resolve(c.methods)
+        let named = resolve(c.methods)
         if let p = named.problem { return p }
         for m in named.methods { if let p = m.value.problem() { return "method \(m.name): \(p)" } }
         return c.rewardModel.problem()

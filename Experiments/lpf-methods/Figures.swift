@@ -6,7 +6,7 @@ import Training
 extension LPFMethods {
     public static func analyze(config c: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis {
         var a = Analysis()
-        let methods = catalogue.resolve(c.methods).methods
+        let methods = resolve(c.methods).methods
         var sweep = CSVTable(columns: ["method", "seed", "setting", "step", "validation_win_rate_annotator", "test_win_rate_gold",
                                        "test_win_rate_annotator", "gold_test", "proxy_test", "kl_test", "chosen"])
         var chosen = CSVTable(columns: ["method", "seed", "setting", "step", "validation_win_rate_annotator", "test_win_rate_gold",

@@ -98,7 +98,7 @@ extension LPFMethods {
             advance("\(m) \(setting)")
         }
 
-        for method in catalogue.resolve(c.methods).methods {
+        for method in resolve(c.methods).methods {
             let m = method.name
             switch method.value {
             case .sftBase:
