@@ -112,8 +112,13 @@ struct PreferenceLearningTests {
                         contexts: s.pairContexts, every: 40, rng: &rng) { _ in }
         #expect(try b.klFromReference(still.probabilityTable(), contexts: s.pairContexts) < 0.01)
         let moving = s.policy(hiddenSizes: [], rng: &initRNG)
+        var logged: [PolicyGradientStepLog] = []
         try s.trainRLHF(policy: moving, rewards: b.goldRewards, klCoefficient: 0.05, steps: 40, contextsPerStep: 8, groupSize: 4,
-                        learningRate: 0.05, epochs: 2, minibatches: 2, contexts: s.pairContexts, every: 40, rng: &rng) { _ in }
+                        learningRate: 0.05, epochs: 2, minibatches: 2, contexts: s.pairContexts, every: 10, rng: &rng,
+                        measure: { _ in }, log: { logged.append($0) })
+        // the training log: every `every` steps, the diagnostics of a real update (two epochs: the ratio moves off 1)
+        #expect(logged.map(\.step) == [10, 20, 30, 40])
+        #expect(logged.allSatisfy { $0.meanReward.isFinite && $0.diagnostics.meanRatio > 0 && $0.diagnostics.entropy > 0 })
         let before = try b.expectedGoldReward(b.referenceProbabilities, contexts: s.pairContexts)
         #expect(try b.expectedGoldReward(moving.probabilityTable(), contexts: s.pairContexts) > before + 0.1)
     }
