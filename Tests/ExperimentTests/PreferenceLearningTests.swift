@@ -21,10 +21,15 @@ struct PreferenceLearningTests {
         return PreferenceSetup(bandit: bandit, pairs: pairs)
     }
 
-    static func loss(_ s: PreferenceSetup, _ o: OfflineObjective, _ policy: PreferenceBanditPolicy, batch: [PreferenceBanditPair]) throws -> Float {
+    static func loss(_ s: PreferenceSetup, _ o: PreferenceObjective, _ policy: PreferenceBanditPolicy, batch: [PreferenceBanditPair]) throws -> Float {
         let g = Graph(recording: false)
-        return try s.offlineLoss(o, batch, policy: policy, hyper: OfflineHyperparameters(), graph: g).item
+        return try s.offlineLoss(o, batch, policy: policy, graph: g).item
     }
+
+    /// dpo-family's offline objectives (the catalogue's values) and robust DPO.
+    static let objectives: [PreferenceObjective] = DPOFamily.catalogue.values.compactMap { m -> PreferenceObjective? in
+        if case let .objective(o) = m { return o } else { return nil }
+    } + [.robustDPO(beta: 0.1, labelSmoothing: 0.1)]
 
     /// At π_ref every log-ratio is 0: DPO and cDPO give log 2, hinge 1, IPO (1/(2β))², KTO 1 − σ(0) = ½ (z = 0).
     @Test func offlineLossesAtTheReferenceHaveTheirHandValues() throws {
@@ -32,11 +37,11 @@ struct PreferenceLearningTests {
         var rng = RandomStream(seed: 1)
         let policy = s.policy(hiddenSizes: [], rng: &rng)
         let batch = Array(s.pairs.prefix(10))
-        #expect(abs(try Self.loss(s, .dpo, policy, batch: batch) - Float(log(2.0))) < 1e-5)
-        #expect(abs(try Self.loss(s, .cdpo, policy, batch: batch) - Float(log(2.0))) < 1e-5)
-        #expect(abs(try Self.loss(s, .hinge, policy, batch: batch) - 1) < 1e-5)
-        #expect(abs(try Self.loss(s, .ipo, policy, batch: batch) - 25) < 1e-3)
-        #expect(abs(try Self.loss(s, .kto, policy, batch: batch) - 0.5) < 1e-5)
+        #expect(abs(try Self.loss(s, .dpo(beta: 0.1), policy, batch: batch) - Float(log(2.0))) < 1e-5)
+        #expect(abs(try Self.loss(s, .cdpo(beta: 0.1, labelSmoothing: 0.1), policy, batch: batch) - Float(log(2.0))) < 1e-5)
+        #expect(abs(try Self.loss(s, .hinge(beta: 0.1), policy, batch: batch) - 1) < 1e-5)
+        #expect(abs(try Self.loss(s, .ipo(beta: 0.1), policy, batch: batch) - 25) < 1e-3)
+        #expect(abs(try Self.loss(s, .kto(beta: 0.1), policy, batch: batch) - 0.5) < 1e-5)
         // SimPO: −log σ(β(lp_c/|y_c| − lp_r/|y_r|) − γ) at π_ref, by hand
         let b = s.bandit
         var simpo = 0.0
@@ -45,11 +50,11 @@ struct PreferenceLearningTests {
             let r = b.referenceLogProbabilities[p.context][p.rejected] / Double(b.responseLengths[p.context][p.rejected] + 1)
             simpo += log(1 + exp(-(2 * (c - r) - 1)))
         }
-        #expect(abs(Double(try Self.loss(s, .simpo, policy, batch: batch)) - simpo / Double(batch.count)) < 1e-4)
+        #expect(abs(Double(try Self.loss(s, .simpo(beta: 2, gamma: 1), policy, batch: batch)) - simpo / Double(batch.count)) < 1e-4)
     }
 
     /// Every objective's gradient through the feature policy (an MLP, moved off π_ref) against central differences.
-    @Test(arguments: OfflineObjective.allCases) func offlineGradientsMatchFiniteDifferences(_ o: OfflineObjective) throws {
+    @Test(arguments: PreferenceLearningTests.objectives) func offlineGradientsMatchFiniteDifferences(_ o: PreferenceObjective) throws {
         let s = try Self.setup()
         var rng = RandomStream(seed: 2)
         let policy = s.policy(hiddenSizes: [4], rng: &rng)
@@ -59,7 +64,7 @@ struct PreferenceLearningTests {
         let batch = Array(s.pairs.prefix(8))
         let g = Graph()
         policy.store.zeroGradients()
-        let l = try s.offlineLoss(o, batch, policy: policy, hyper: OfflineHyperparameters(), graph: g)
+        let l = try s.offlineLoss(o, batch, policy: policy, graph: g)
         g.backward(l)
         let analytic = policy.store.flatGradients
         let h: Float = 1e-2
@@ -74,7 +79,7 @@ struct PreferenceLearningTests {
             worst = max(worst, abs(Double(analytic[i]) - numeric) / (3e-3 + 1e-2 * abs(numeric)))
         }
         policy.store.setValues(values)
-        #expect(worst <= 1, "\(o.rawValue): worst gradient mismatch ratio \(worst)")
+        #expect(worst <= 1, "\(o): worst gradient mismatch ratio \(worst)")
     }
 
     @Test func snapshotAtTheReferenceIsExact() throws {
@@ -107,8 +112,13 @@ struct PreferenceLearningTests {
                         contexts: s.pairContexts, every: 40, rng: &rng) { _ in }
         #expect(try b.klFromReference(still.probabilityTable(), contexts: s.pairContexts) < 0.01)
         let moving = s.policy(hiddenSizes: [], rng: &initRNG)
+        var logged: [PolicyGradientStepLog] = []
         try s.trainRLHF(policy: moving, rewards: b.goldRewards, klCoefficient: 0.05, steps: 40, contextsPerStep: 8, groupSize: 4,
-                        learningRate: 0.05, epochs: 2, minibatches: 2, contexts: s.pairContexts, every: 40, rng: &rng) { _ in }
+                        learningRate: 0.05, epochs: 2, minibatches: 2, contexts: s.pairContexts, every: 10, rng: &rng,
+                        measure: { _ in }, log: { logged.append($0) })
+        // the training log: every `every` steps, the diagnostics of a real update (two epochs: the ratio moves off 1)
+        #expect(logged.map(\.step) == [10, 20, 30, 40])
+        #expect(logged.allSatisfy { $0.meanReward.isFinite && $0.diagnostics.meanRatio > 0 && $0.diagnostics.entropy > 0 })
         let before = try b.expectedGoldReward(b.referenceProbabilities, contexts: s.pairContexts)
         #expect(try b.expectedGoldReward(moving.probabilityTable(), contexts: s.pairContexts) > before + 0.1)
     }
@@ -147,6 +157,65 @@ struct PreferenceLearningTests {
         l = LPFMethods.defaultConfig
         l.evaluationBiasScale = -1
         #expect(LPFMethods.validate(l) != nil)
+        // every Config field's range, and the methods' parameters
+        d = DPOFamily.defaultConfig
+        d.measureEvery = d.steps + 1
+        #expect(DPOFamily.validate(d) != nil)
+        d = DPOFamily.defaultConfig
+        d.methods[0] = .objective(.cdpo(beta: 0.1, labelSmoothing: 0.5))
+        #expect(DPOFamily.validate(d) != nil)
+        d = DPOFamily.defaultConfig
+        d.methods.append(d.methods[0])
+        #expect(DPOFamily.validate(d) != nil)
+        d = DPOFamily.defaultConfig
+        d.sequence.rlhfGroupSize = 1
+        #expect(DPOFamily.validate(d) != nil)
+        l = LPFMethods.defaultConfig
+        l.methods[5] = .ppo(contextsPerStep: 32, groupSize: 1, epochs: 2, minibatches: 2)
+        #expect(LPFMethods.validate(l) != nil)
+        l = LPFMethods.defaultConfig
+        l.ppoKLCoefficients = []
+        #expect(LPFMethods.validate(l) != nil)
+    }
+
+    /// The catalogues name the default methods exactly as the CSVs did before methods were values.
+    @Test func defaultMethodNames() {
+        #expect(DPOFamily.methodNames(DPOFamily.defaultConfig) == ["dpo", "ipo", "cdpo", "hinge", "simpo", "orpo", "kto", "rlhf"])
+        #expect(DPOFamily.methodNames(DPOFamily.quickConfig) == DPOFamily.methodNames(DPOFamily.defaultConfig))
+        #expect(DPOFamily.resolve(DPOFamily.defaultConfig.methods).methods.map(\.label)
+                == ["DPO", "IPO", "cDPO", "hinge", "SimPO", "ORPO", "KTO", "RLHF"])
+        #expect(LPFMethods.methodNames(LPFMethods.defaultConfig)
+                == ["sft", "binary-feedme", "reward-conditioning", "best-of-n", "expert-iteration", "ppo", "quark"])
+        #expect(LPFMethods.methodNames(LPFMethods.quickConfig) == LPFMethods.methodNames(LPFMethods.defaultConfig))
+        let c = try? ConfigOverrides.apply([("methods.5.ppo.epochs", "1")], to: LPFMethods.defaultConfig)
+        #expect(c.map(LPFMethods.methodNames)?[5] == "ppo[epochs=1]")
+        let r = try? ConfigOverrides.apply([("methods.7.rlhf.klCoefficient", "0.05")], to: DPOFamily.defaultConfig)
+        #expect(r.map(DPOFamily.methodNames)?[7] == "rlhf[rlhf.klCoefficient=0.05]")
+        let i = try? ConfigOverrides.apply([("methods.1.objective", "ipo(beta=0.2)")], to: DPOFamily.defaultConfig)
+        #expect(i.map(DPOFamily.methodNames)?[1] == "ipo[objective.beta=0.2]")
+    }
+
+    /// One `--set` swaps DPO for robust DPO: the method is named from its value, and the claims that read `dpo` are
+    /// inconclusive, naming the missing method (a tiny configuration: the verdicts are not the point).
+    @Test(.timeLimit(.minutes(2))) func robustDPOSwapRenamesTheMethodAndMakesTheDPOClaimsInconclusive() throws {
+        let swap = "methods.0.objective=robustDPO(beta=0.1,labelSmoothing=0.1)"
+        let config = try ConfigOverrides.apply([("methods.0.objective", "robustDPO(beta=0.1,labelSmoothing=0.1)")], to: DPOFamily.quickConfig)
+        let renamed = "dpo[objective=robustDPO(beta=0.1,labelSmoothing=0.1)]"
+        #expect(DPOFamily.methodNames(config).first == renamed)
+        #expect(config.methods[0] == .objective(.robustDPO(beta: 0.1, labelSmoothing: 0.1)))
+        let r = try CLI.execute(AnyExperiment(DPOFamily.self), quick: true, seeds: [0],
+                                overrides: ["steps=4", "measureEvery=2", "sequence.baseSteps=2", "sequence.steps=2", "sequence.measureEvery=1",
+                                            "sequence.klSamplesPerContext=2", swap])
+        let final = try #require(r.files.first { $0.name == "final.csv" })
+        #expect(final.text.contains(renamed) && !final.text.contains(",dpo,"))
+        for c in r.claims {
+            let readsDPO = !c.spec.id.hasPrefix("3b")
+            if readsDPO {
+                #expect(c.verdict == .inconclusive && c.note.contains("'dpo'"), "claim \(c.spec.id): \(c.verdict.rawValue) \(c.note)")
+            } else {
+                #expect(!c.note.contains("not in this run's methods"), "claim \(c.spec.id): \(c.note)")
+            }
+        }
     }
 
     /// The over-optimisation statistics of lpf-methods' claims 2b–2d on hand-made curves.

@@ -8,37 +8,7 @@ import Harness
 // The machinery dpo-family and lpf-methods share: one feature policy on a PreferenceBandit, trained by one loop
 // (`TrainingLoop.run` for every offline objective and every supervised variant, `BanditPolicyTrainer` for RLHF / PPO),
 // and measured by one set of exact policy-level quantities (`PolicySnapshot`). Experiments are configurations of it.
-
-/// The offline objectives, each exactly as Objectives/Preference*.swift codes it (TRL's definitions, ALGORITHMS.md).
-public enum OfflineObjective: String, Codable, CaseIterable, Sendable {
-    case dpo, ipo, cdpo, hinge, simpo, orpo, kto
-
-    public var label: String {
-        switch self {
-        case .dpo: return "DPO"
-        case .ipo: return "IPO"
-        case .cdpo: return "cDPO"
-        case .hinge: return "hinge"
-        case .simpo: return "SimPO"
-        case .orpo: return "ORPO"
-        case .kto: return "KTO"
-        }
-    }
-}
-
-/// Hyperparameters of the offline objectives (TRL's / the papers' defaults).
-public struct OfflineHyperparameters: Codable, Equatable, Sendable {
-    /// β of DPO, IPO, cDPO, hinge and KTO (TRL's DPOConfig / KTOConfig default 0.1).
-    public var beta = 0.1
-    /// cDPO's label smoothing ε (TRL's `label_smoothing`; the cDPO note uses 0.1).
-    public var labelSmoothing = 0.1
-    /// SimPO's β and γ (the SimPO repository's Llama-3-8B-Base setting: 2 and 1).
-    public var simpoBeta = 2.0
-    public var simpoGamma = 1.0
-    /// ORPO's λ (TRL's ORPOConfig.beta 0.1).
-    public var orpoBeta = 0.1
-    public init() {}
-}
+// The offline objectives are `PreferenceObjective` values, each exactly as Objectives/Preference*.swift codes it.
 
 /// A preference pair's tensors for one batch: the policy's log-probabilities of the chosen and rejected responses
 /// (differentiable), π_ref's (constants) and the responses' token counts |y| = L + 1 (content tokens and the end
@@ -68,24 +38,6 @@ public struct PairTensors {
     }
 }
 
-/// The loss of a paired objective (every one but KTO) on a batch's tensors.
-public func pairObjectiveLoss(_ objective: OfflineObjective, _ t: PairTensors, hyper h: OfflineHyperparameters) -> Tensor {
-    let beta = Float(h.beta)
-    switch objective {
-    case .dpo: return dpoLoss(t.preferencePairs, beta: beta).loss
-    case .ipo: return ipoLoss(t.preferencePairs, beta: beta).loss
-    case .cdpo: return conservativeDPOLoss(t.preferencePairs, beta: beta, labelSmoothing: Float(h.labelSmoothing)).loss
-    case .hinge: return hingePreferenceLoss(t.preferencePairs, beta: beta).loss
-    case .simpo:
-        return simpoLoss(chosenLogProbs: t.chosen, rejectedLogProbs: t.rejected, chosenLengths: t.chosenLengths,
-                         rejectedLengths: t.rejectedLengths, beta: Float(h.simpoBeta), gamma: Float(h.simpoGamma)).loss
-    case .orpo:
-        return orpoLoss(chosenLogProbs: t.chosen, rejectedLogProbs: t.rejected, chosenLengths: t.chosenLengths,
-                        rejectedLengths: t.rejectedLengths, beta: Float(h.orpoBeta)).loss
-    case .kto: fatalError("pairObjectiveLoss: KTO is unpaired; its callers build it")
-    }
-}
-
 /// KTO on n pairs made unpaired (TRL's conversion): completions 0..<n (the chosen responses) are desirable, n..<2n (the
 /// rejected) undesirable. `own` [2N] are the policy's log-probabilities (differentiable), `reference` π_ref's;
 /// `mismatched` and `mismatchedReference` those of TRL's shifted (prompt, completion) pairs
@@ -95,6 +47,21 @@ public func unpairedKTOLoss(_ own: Tensor, reference: [Float], mismatched: [Floa
     return ktoLoss(logProbs: own, referenceLogProbs: g.constant(reference, own.shape), desirable: (0..<own.count).map { $0 < own.count / 2 },
                    klLogProbs: g.constant(mismatched, own.shape), referenceKLLogProbs: g.constant(mismatchedReference, own.shape),
                    beta: Float(beta)).loss
+}
+
+/// One logged step of a policy-gradient loop (RLHF / PPO): the mean reward-model score of the step's samples (before
+/// any KL penalty) and the update's diagnostics.
+public struct PolicyGradientStepLog: Equatable, Sendable {
+    public var step: Int
+    public var meanReward: Double
+    public var diagnostics: StepDiagnostics
+    public init(step: Int, meanReward: Double, diagnostics: StepDiagnostics) {
+        self.step = step; self.meanReward = meanReward; self.diagnostics = diagnostics
+    }
+
+    /// The training CSV's columns after the run's own (step, mean_reward, then `StepDiagnostics.columns`).
+    public static let columns = ["step", "mean_reward"] + StepDiagnostics.columns
+    public var cells: [CSVValue] { [.int(step), .double(meanReward)] + diagnostics.cells }
 }
 
 /// RLHF / PPO's recipe, shared by the feature and the sequence policies: leave-one-out baseline (RLOO), PPO's clipped
@@ -164,10 +131,11 @@ public final class PreferenceSetup {
                               goldTest: try bandit.expectedGoldReward(table, contexts: bandit.testContexts))
     }
 
-    /// The loss of one offline objective on a batch of pairs.
-    public func offlineLoss(_ objective: OfflineObjective, _ batch: [PreferenceBanditPair], policy: PreferenceBanditPolicy,
-                     hyper h: OfflineHyperparameters, graph g: Graph) throws -> Tensor {
-        if objective == .kto {
+    /// The loss of one offline objective on a batch of pairs (the paired ones through `objective.loss`, KTO assembled
+    /// here from the pairs made unpaired).
+    public func offlineLoss(_ objective: PreferenceObjective, _ batch: [PreferenceBanditPair], policy: PreferenceBanditPolicy,
+                            graph g: Graph) throws -> Tensor {
+        if case let .kto(beta) = objective {
             // unpaired: every chosen response is a desirable completion, every rejected one an undesirable one; the KL
             // baseline comes from mismatched (prompt, completion) pairs, TRL's shift by one
             let contexts = batch.map(\.context) + batch.map(\.context)
@@ -179,32 +147,34 @@ public final class PreferenceSetup {
             return unpairedKTOLoss(own, reference: zip(contexts, responses).map { Float(bandit.referenceLogProbabilities[$0][$1]) },
                                    mismatched: mismatched,
                                    mismatchedReference: zip(contexts, shifted).map { Float(bandit.referenceLogProbabilities[$0][$1]) },
-                                   beta: h.beta)
+                                   beta: beta)
         }
         let logp = try policy.logProbabilities(contexts: batch.map(\.context), in: g)                   // [N, K]
-        return pairObjectiveLoss(objective, PairTensors(batch, logProbs: logp, bandit: bandit, graph: g), hyper: h)
+        return objective.loss(PairTensors(batch, logProbs: logp, bandit: bandit, graph: g).preferencePairs).loss
     }
 
     /// Trains `policy` with an offline objective for `steps` Adam steps of `batchSize` pairs drawn with replacement,
     /// calling `measure(step)` before the first step and after every `every` steps (and after the last).
-    public func trainOffline(_ objective: OfflineObjective, policy: PreferenceBanditPolicy, hyper: OfflineHyperparameters,
+    public func trainOffline(_ objective: PreferenceObjective, policy: PreferenceBanditPolicy,
                       steps: Int, batchSize: Int, learningRate: Double, every: Int, rng: inout RandomStream,
                       measure: (Int) throws -> Void) throws {
         var draw = rng.child("batches")
         try measuredTraining(steps: steps, every: every, parameters: policy.store, optimizer: AdamW.adam(), learningRate: learningRate,
                              measure: measure) { g in
             let batch = (0..<batchSize).map { _ in self.pairs[draw.int(self.pairs.count)] }
-            return try self.offlineLoss(objective, batch, policy: policy, hyper: hyper, graph: g)
+            return try self.offlineLoss(objective, batch, policy: policy, graph: g)
         }
     }
 
     /// RLHF / PPO's policy stage: `groupSize` samples per context of `contextsPerStep` training contexts per step, reward
     /// r̂(x, y) − β·(log π(y|x) − log π_ref(y|x)) (the KL penalty in the reward, as InstructGPT and TRL's PPO put it),
     /// leave-one-out baseline (RLOO), PPO's clipped surrogate over `epochs` passes of `minibatches` minibatches (with one
-    /// epoch and one minibatch the ratio is 1 and it is the plain policy gradient).
+    /// epoch and one minibatch the ratio is 1 and it is the plain policy gradient). `log` receives the steps measured
+    /// (every `every` steps and the last).
     public func trainRLHF(policy: PreferenceBanditPolicy, rewards: [[Double]], klCoefficient: Double, steps: Int,
                    contextsPerStep: Int, groupSize: Int, learningRate: Double, epochs: Int = 1, minibatches: Int = 1,
-                   contexts: [Int], every: Int, rng: inout RandomStream, measure: (Int) throws -> Void) throws {
+                   contexts: [Int], every: Int, rng: inout RandomStream, measure: (Int) throws -> Void,
+                   log: (PolicyGradientStepLog) -> Void = { _ in }) throws {
         let categorical = CategoricalPolicy(parameters: policy.store, actions: bandit.responseCount) { g, xs in
             (try? policy.logProbabilities(contexts: xs, in: g))!          // the contexts are ours, always in range
         }
@@ -221,11 +191,16 @@ public final class PreferenceSetup {
             let table = categorical.probabilities(batch)
             var row: [Int: Int] = [:]
             for (i, x) in batch.enumerated() { row[x] = i }
-            _ = try trainer.step(contexts: batch, groupSize: groupSize, recipe: recipe, rng: &stepRNG) { x, y in
+            var scored = 0.0, samples = 0
+            let stats = try trainer.step(contexts: batch, groupSize: groupSize, recipe: recipe, rng: &stepRNG) { x, y in
                 let logRatio = Foundation.log(Swift.max(table[row[x]!][y], 1e-300)) - self.bandit.referenceLogProbabilities[x][y]
+                scored += rewards[x][y]; samples += 1
                 return Float(rewards[x][y] - klCoefficient * logRatio)
             }
-            if step % every == 0 || step == steps { try measure(step) }
+            if step % every == 0 || step == steps {
+                log(PolicyGradientStepLog(step: step, meanReward: scored / Double(Swift.max(samples, 1)), diagnostics: StepDiagnostics(stats)))
+                try measure(step)
+            }
         }
     }
 

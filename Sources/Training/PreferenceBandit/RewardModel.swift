@@ -7,17 +7,17 @@ import Harness
 
 /// Training settings of the proxy reward model.
 public struct PreferenceBanditRewardModelConfig: Codable, Equatable, Sendable {
-    /// Hidden widths of the MLP on features; empty = the linear model r̂(φ) = w · φ + b.
+    /// Hidden widths of the MLP on features; empty = the linear model r̂(φ) = w · φ + b. Valid: each 1…4096.
     public var hiddenSizes: [Int] = []
-    /// Activation between hidden layers.
+    /// Activation between hidden layers. Valid: any.
     public var activation: Activation = .tanh
-    /// Optimizer steps (Adam).
+    /// Optimizer steps (Adam). Valid: 0…10_000_000.
     public var steps = 300
-    /// Pairs per step, drawn with replacement; 0 = every pair every step (full batch).
+    /// Pairs per step, drawn with replacement; 0 = every pair every step (full batch). Valid: 0…1_000_000.
     public var batchSize = 0
-    /// Adam's learning rate.
+    /// Adam's learning rate. Valid: finite, ≥ 0.
     public var learningRate = 0.05
-    /// Decoupled weight decay (AdamW); 0 = Adam.
+    /// Decoupled weight decay (AdamW); 0 = Adam. Valid: finite, ≥ 0.
     public var weightDecay = 0.0
 
     public init() {}

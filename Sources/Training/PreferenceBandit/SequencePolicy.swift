@@ -11,7 +11,8 @@ import Harness
 /// log π(y|x) sums over the response's content tokens and its end token. Unlike the feature policy it can also write
 /// strings that are no candidate at all.
 public struct SequencePolicyConfig: Codable, Equatable, Sendable {
-    /// The (smaller) PreferenceBandit instance of the sequence runs.
+    /// The (smaller) PreferenceBandit instance of the sequence runs. Valid: any instance `PreferenceBanditConfig.problem()`
+    /// accepts.
     public var bandit: PreferenceBanditConfig = {
         var b = PreferenceBanditConfig.standard
         b.contextCount = 48; b.responseCount = 16; b.featureCount = 6
@@ -20,37 +21,53 @@ public struct SequencePolicyConfig: Codable, Equatable, Sendable {
         b.maxTokens = 6
         return b
     }()
-    /// Offline pairs per training context.
+    /// Offline pairs per training context. Valid: 1…10_000.
     public var pairsPerContext = 16
-    /// The transformer.
+    /// The transformer's width, layers and attention heads. Valid: width 2…1024 and divisible by heads; layers 1…64;
+    /// heads 1…64.
     public var modelWidth = 32
     public var layers = 2
     public var heads = 2
-    /// SFT of the reference on samples of π_ref: steps, sequences per step, Adam learning rate.
+    /// SFT of the reference on samples of π_ref: steps, sequences per step, Adam learning rate. Valid: steps
+    /// 1…1_000_000; batch 1…100_000; learning rate finite and > 0.
     public var baseSteps = 4000
     public var baseBatchSize = 64
     public var baseLearningRate = 3e-3
-    /// Every method: Adam steps, pairs per offline step, learning rate, steps between measurements.
+    /// Every method: Adam steps, pairs per offline step, learning rate, steps between measurements. Valid: steps
+    /// 2…1_000_000; batch 1…100_000; learning rate finite and > 0; measureEvery 1…steps.
     public var steps = 300
     public var batchSize = 32
     public var learningRate = 1e-3
     public var measureEvery = 10
-    /// RLHF: prompts and samples per prompt per step (the KL coefficient is dpo-family's `rlhfKLCoefficient`).
+    /// RLHF: prompts and samples per prompt per step (the KL coefficient and the reward model are the RLHF method's).
+    /// Valid: prompts 1…10_000; group 2…1024.
     public var rlhfPromptsPerStep = 16
     public var rlhfGroupSize = 4
     /// Strings sampled per training context for the sampled KL at mid-training and at the end (claims 3a–3b).
+    /// Valid: 1…100_000.
     public var klSamplesPerContext = 64
     public init() {}
 
+    /// The first field out of its valid range, or nil.
     public func problem() -> String? {
         if let p = bandit.problem() { return p }
-        if pairsPerContext < 1 || modelWidth < 2 || layers < 1 || heads < 1 || modelWidth % heads != 0 {
-            return "sequence: pairsPerContext, modelWidth, layers, heads must be positive, modelWidth divisible by heads"
+        if !(1...10_000).contains(pairsPerContext) { return "sequence.pairsPerContext must be in 1…10_000" }
+        if !(2...1024).contains(modelWidth) || !(1...64).contains(layers) || !(1...64).contains(heads) || modelWidth % heads != 0 {
+            return "sequence: modelWidth must be in 2…1024 and divisible by heads, layers and heads in 1…64"
         }
-        if baseSteps < 1 || baseBatchSize < 1 || steps < 2 || batchSize < 1 || measureEvery < 1 || rlhfPromptsPerStep < 1 || rlhfGroupSize < 2 || klSamplesPerContext < 1 {
-            return "sequence: steps and sizes must be positive (steps ≥ 2, rlhfGroupSize ≥ 2)"
+        if !(1...1_000_000).contains(baseSteps) || !(1...100_000).contains(baseBatchSize) {
+            return "sequence: baseSteps must be in 1…1_000_000 and baseBatchSize in 1…100_000"
         }
-        if !(baseLearningRate > 0) || !(learningRate > 0) { return "sequence: learning rates must be positive" }
+        if !(2...1_000_000).contains(steps) || !(1...100_000).contains(batchSize) || !(1...steps).contains(measureEvery) {
+            return "sequence: steps must be in 2…1_000_000, batchSize in 1…100_000, measureEvery in 1…steps"
+        }
+        if !(1...10_000).contains(rlhfPromptsPerStep) || !(2...1024).contains(rlhfGroupSize) {
+            return "sequence: rlhfPromptsPerStep must be in 1…10_000 and rlhfGroupSize in 2…1024"
+        }
+        if !(1...100_000).contains(klSamplesPerContext) { return "sequence.klSamplesPerContext must be in 1…100_000" }
+        if !(baseLearningRate.isFinite && baseLearningRate > 0) || !(learningRate.isFinite && learningRate > 0) {
+            return "sequence: learning rates must be finite and positive"
+        }
         return nil
     }
 }
@@ -194,9 +211,8 @@ public final class SequenceSetup {
     }
 
     /// One offline objective's loss on a batch of pairs under `model`.
-    public func offlineLoss(_ objective: OfflineObjective, _ batch: [PreferenceBanditPair], model: Transformer, hyper h: OfflineHyperparameters,
-                     graph g: Graph) -> Tensor {
-        if objective == .kto {
+    public func offlineLoss(_ objective: PreferenceObjective, _ batch: [PreferenceBanditPair], model: Transformer, graph g: Graph) -> Tensor {
+        if case let .kto(beta) = objective {
             let contexts = batch.map(\.context) + batch.map(\.context)
             let completions = batch.map { responses[$0.context][$0.chosen] } + batch.map { responses[$0.context][$0.rejected] }
             let referenceValues = contexts.indices.map { i in Float(referenceLogProbs[contexts[i]][i < batch.count ? batch[i].chosen : batch[i - batch.count].rejected]) }
@@ -208,7 +224,7 @@ public final class SequenceSetup {
             inference.reset()
             let mismatchedReference = SequenceScores.logProbSums(reference, prompts: contexts.map { prompts[$0] }, responses: shifted, graph: inference).sums.scalars
             inference.reset()
-            return unpairedKTOLoss(own, reference: referenceValues, mismatched: mismatched, mismatchedReference: mismatchedReference, beta: h.beta)
+            return unpairedKTOLoss(own, reference: referenceValues, mismatched: mismatched, mismatchedReference: mismatchedReference, beta: beta)
         }
         let p = batch.map { prompts[$0.context] }
         let c = SequenceScores.logProbSums(model, prompts: p, responses: batch.map { responses[$0.context][$0.chosen] }, graph: g)
@@ -218,24 +234,27 @@ public final class SequenceSetup {
                             referenceChosen: g.constant(batch.map { Float(referenceLogProbs[$0.context][$0.chosen]) }, Shape(n)),
                             referenceRejected: g.constant(batch.map { Float(referenceLogProbs[$0.context][$0.rejected]) }, Shape(n)),
                             chosenLengths: c.lengths, rejectedLengths: r.lengths)
-        return pairObjectiveLoss(objective, t, hyper: h)
+        return objective.loss(t.preferencePairs).loss
     }
 
-    public func trainOffline(_ objective: OfflineObjective, model: Transformer, hyper: OfflineHyperparameters, rng: inout RandomStream,
+    /// `config.steps` Adam steps of one offline objective on `config.batchSize` pairs drawn with replacement, calling
+    /// `measure(step)` before the first step and after every `config.measureEvery` steps (and after the last).
+    public func trainOffline(_ objective: PreferenceObjective, model: Transformer, rng: inout RandomStream,
                       measure: (Int) throws -> Void) throws {
         let c = config
         var draw = rng.child("batches")
         try measuredTraining(steps: c.steps, every: c.measureEvery, parameters: model.parameters, optimizer: AdamW(weightDecay: 0),
                              learningRate: c.learningRate, measure: measure) { g in
             let batch = (0..<c.batchSize).map { _ in self.pairs[draw.int(self.pairs.count)] }
-            return self.offlineLoss(objective, batch, model: model, hyper: hyper, graph: g)
+            return self.offlineLoss(objective, batch, model: model, graph: g)
         }
     }
 
     /// RLHF on sequences: samples of the policy, reward r̂ of the parsed response (a string that is no candidate gets
-    /// the context's lowest r̂), KL to the reference in the reward (k1 per token), leave-one-out baseline.
+    /// the context's lowest r̂), KL to the reference in the reward (k1 per token), leave-one-out baseline. `log`
+    /// receives the steps measured (every `config.measureEvery` steps and the last).
     public func trainRLHF(model: Transformer, rewards: [[Double]], klCoefficient: Double, rng: inout RandomStream,
-                   measure: (Int) throws -> Void) throws {
+                   measure: (Int) throws -> Void, log: (PolicyGradientStepLog) -> Void = { _ in }) throws {
         let c = config
         let sampling = SamplingOptions(maxNewTokens: bandit.config.maxTokens + 1, endToken: Int32(bandit.vocabulary.endToken),
                                        padToken: Int32(bandit.vocabulary.padToken))
@@ -249,13 +268,16 @@ public final class SequenceSetup {
         try measure(0)
         for step in 1...c.steps {
             let batch = (0..<c.rlhfPromptsPerStep).map { _ in pairContexts[draw.int(pairContexts.count)] }
-            _ = try trainer.step(prompts: batch.map { prompts[$0] }, recipe: recipe, rng: &stepRNG) { i, response in
+            let stats = try trainer.step(prompts: batch.map { prompts[$0] }, recipe: recipe, rng: &stepRNG) { i, response in
                 let x = batch[i]
                 let parsed = self.bandit.parseResponse(context: x, tokens: response.map(Int.init))
                 if let y = parsed.response { return Float(rewards[x][y]) }
                 return Float(rewards[x].min()!)
             }
-            if step % c.measureEvery == 0 || step == c.steps { try measure(step) }
+            if step % c.measureEvery == 0 || step == c.steps {
+                log(PolicyGradientStepLog(step: step, meanReward: stats.meanReward, diagnostics: StepDiagnostics(stats)))
+                try measure(step)
+            }
         }
     }
 }
