@@ -195,7 +195,7 @@ func forEachRestatedExample(_ rendering: CompositionRendering, seed: UInt64,
         #expect(result.note.contains("'rl_l2'"))
     }
 
-    @Test(.timeLimit(.minutes(2))) func trainBaseWritesTheGateAndRefusesToReplaceABase() throws {
+    @Test(.timeLimit(.minutes(10))) func trainBaseWritesTheGateAndRefusesToReplaceABase() throws {
         var b = CompositionBaseConfig()
         b.modelWidth = 16; b.layers = 1; b.heads = 2; b.steps = 2; b.batchSize = 4; b.microBatchSize = 4; b.warmupSteps = 1
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("composition-base-\(ProcessInfo.processInfo.processIdentifier)")

@@ -197,7 +197,7 @@ struct PreferenceLearningTests {
 
     /// One `--set` swaps DPO for robust DPO: the method is named from its value, and the claims that read `dpo` are
     /// inconclusive, naming the missing method (a tiny configuration: the verdicts are not the point).
-    @Test(.timeLimit(.minutes(2))) func robustDPOSwapRenamesTheMethodAndMakesTheDPOClaimsInconclusive() throws {
+    @Test(.timeLimit(.minutes(10))) func robustDPOSwapRenamesTheMethodAndMakesTheDPOClaimsInconclusive() throws {
         let swap = "methods.0.objective=robustDPO(beta=0.1,labelSmoothing=0.1)"
         let config = try ConfigOverrides.apply([("methods.0.objective", "robustDPO(beta=0.1,labelSmoothing=0.1)")], to: DPOFamily.quickConfig)
         let renamed = "dpo[objective=robustDPO(beta=0.1,labelSmoothing=0.1)]"
