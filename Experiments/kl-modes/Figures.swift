@@ -20,10 +20,10 @@ enum Figures {
             let step = Swift.max(1, c.gridPoints / 250)
             let xs = stride(from: 0, to: grid.xs.count, by: step).map { grid.xs[$0] }
             func sub(_ v: [Double]) -> [Double] { stride(from: 0, to: v.count, by: step).map { v[$0] } }
-            for l in Learner.allCases {
-                let rate = KLModes.paperRates[m]![l]!
+            for l in KLModes.resolve(c.learners).methods {
+                let rate = KLModes.paperRate(m, l.value)
                 var series = [Series(name: "p (target)", x: xs, y: sub(grid.targetDensity), dashed: true, color: "#000000")]
-                if let r = results.first?.readings.first(where: { $0.model == m && $0.learner == l && $0.rate == rate }), let t = r.trajectory {
+                if let r = results.first?.readings.first(where: { $0.model == m && $0.learner == l.name && $0.rate == rate }), let t = r.trajectory {
                     for (k, g) in gainMarks.enumerated() {
                         guard let i = t.gain.firstIndex(where: { $0 >= g }) else { continue }
                         series.append(Series(name: String(format: "q at Gain %.1f (iter %d, Drop %.2f)", g, i, t.drop[i]),
@@ -45,10 +45,10 @@ enum Figures {
         for m in GridInitialModel.allCases {
             var series: [Series] = []
             var colorIndex = 0
-            for l in Learner.allCases {
-                let rates = m == .bimodal && l == .forward ? [0.15, 0.01] : [KLModes.paperRates[m]![l]!]
+            for l in KLModes.resolve(c.learners).methods {
+                let rates = m == .bimodal && l.value.isForward ? [0.15, 0.01] : [KLModes.paperRate(m, l.value)]
                 for rate in rates {
-                    let runs = results.compactMap { $0.readings.first { $0.model == m && $0.learner == l && $0.rate == rate }?.trajectory }
+                    let runs = results.compactMap { $0.readings.first { $0.model == m && $0.learner == l.name && $0.rate == rate }?.trajectory }
                     guard !runs.isEmpty else { continue }
                     var points: [(x: Double, y: Double)] = [], band: [(x: Double, lower: Double, upper: Double)] = []
                     for g in levels {
@@ -71,10 +71,10 @@ enum Figures {
         var panels: [LinePlot] = []
         for m in GridInitialModel.allCases {
             var series: [Series] = []
-            for (k, l) in Learner.allCases.enumerated() {
+            for (k, l) in KLModes.resolve(c.learners).methods.enumerated() {
                 var points: [(x: Double, y: Double)] = [], scatter: [(x: Double, y: Double)] = []
-                for rate in c.rates(m, l) {
-                    let ys = results.compactMap { $0.readings.first { $0.model == m && $0.learner == l && $0.rate == rate }?.dropAtLevel }
+                for rate in c.rates(m, l.value) {
+                    let ys = results.compactMap { $0.readings.first { $0.model == m && $0.learner == l.name && $0.rate == rate }?.dropAtLevel }
                     scatter += ys.map { (rate, $0) }
                     if !ys.isEmpty { points.append((rate, Statistics.mean(ys))) }
                 }

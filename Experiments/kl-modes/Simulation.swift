@@ -9,13 +9,15 @@ import Environments
 // Bimodal model q = π₁·N(μ₁, σ₁) + (1 − π₁)·N(μ₂, σ₂), starting at π₁ = 0.75, N(−3.5, 1), N(0.5, 0.7); the old-mode
 // parameters (π₁, μ₁, σ₁) learn `slowFactor` times slower. Uni-modal model q = N(μ, σ) starting at N(−3.5, 1).
 
-enum Learner: String, CaseIterable, Codable, Sendable {
+/// A learner of the grid toy, as a value.
+public enum KLLearner: Codable, Hashable, Sendable {
     /// SFT-like: gradient descent on the mixture's negative log-likelihood of samples from p's right mode.
     case forward
-    /// RL-like: samples from q's right component, reward log(p₂ / (β·q₂)), importance weight q / q₂,
-    /// score-function gradient ascent.
-    case reverse
-    var label: String { self == .forward ? "forward KL (SFT-like)" : "reverse KL (RL-like)" }
+    /// RL-like: samples from q's right component, reward log(p₂ / (β·q₂)), importance weight q / q₂, score-function
+    /// gradient ascent (paper: β = 0.1).
+    case reverse(beta: Double)
+
+    var isForward: Bool { if case .forward = self { return true } else { return false } }
 }
 
 /// One run's path: index 0 is the initial model.
@@ -26,12 +28,12 @@ struct Trajectory: Sendable {
 
 /// Hyper-parameters shared by every run.
 struct RunSettings {
-    var samples: Int, iterations: Int, beta: Double, slowFactor: Double
+    var samples: Int, iterations: Int, slowFactor: Double
 }
 
 /// Runs one learner from one initial model. Throws `DivergenceError` (from the harness) via `check` when a
 /// parameter stops being finite.
-func simulate(_ model: GridInitialModel, _ learner: Learner, learningRate lr: Double, settings: RunSettings, grid: GridDensity,
+func simulate(_ model: GridInitialModel, _ learner: KLLearner, learningRate lr: Double, settings: RunSettings, grid: GridDensity,
               rng: inout RandomStream, check: (GridModelParams, Int) throws -> Void) rethrows -> Trajectory {
     var q = model.start
     let acc0 = grid.accuracies(q, model)
@@ -43,7 +45,7 @@ func simulate(_ model: GridInitialModel, _ learner: Learner, learningRate lr: Do
         t.params.append(q)
     }
     record()
-    let n = settings.samples, slow = settings.slowFactor, beta = settings.beta
+    let n = settings.samples, slow = settings.slowFactor
     var xs = [Double](repeating: 0, count: n)
     for step in 1...settings.iterations {
         switch (model, learner) {
@@ -63,7 +65,7 @@ func simulate(_ model: GridInitialModel, _ learner: Learner, learningRate lr: Do
             let m = 1 / Double(n)
             q.pi1 -= lr * g.pi1 * m * slow; q.mu1 -= lr * g.mu1 * m * slow; q.s1 -= lr * g.s1 * m * slow
             q.mu2 -= lr * g.mu2 * m; q.s2 -= lr * g.s2 * m
-        case (.bimodal, .reverse):
+        case let (.bimodal, .reverse(beta)):
             for i in 0..<n { xs[i] = q.mu2 + q.s2 * rng.gaussian() }
             var g = (pi1: 0.0, mu1: 0.0, s1: 0.0, mu2: 0.0, s2: 0.0)
             for x in xs {
@@ -91,7 +93,7 @@ func simulate(_ model: GridInitialModel, _ learner: Learner, learningRate lr: Do
                 gs -= -1 / q.s1 + (x - q.mu1) * (x - q.mu1) / (q.s1 * q.s1 * q.s1)
             }
             q.mu1 -= lr * gmu / Double(n); q.s1 -= lr * gs / Double(n)
-        case (.unimodal, .reverse):
+        case let (.unimodal, .reverse(beta)):
             for i in 0..<n { xs[i] = q.mu1 + q.s1 * rng.gaussian() }
             var gmu = 0.0, gs = 0.0
             for x in xs {

@@ -39,9 +39,19 @@ public struct MethodCatalogue<M: MethodValue>: Sendable {
         return NamedMethod(name: name, label: name, value: value)
     }
 
-    /// The methods of a run, named; nil and a reason when two of them have the same name (the same value twice).
-    public func resolve(_ values: [M]) -> (methods: [NamedMethod<M>], problem: String?) {
-        let named = values.map(self.named)
+    /// `named(_:)` among the entries of the same kind as `value` (`kind` names a value's variant, e.g. its enum case),
+    /// or among all entries when none has that kind. `named(_:)` counts a different case as one difference, as it
+    /// counts one changed parameter, so without this a PPO with one epoch would tie with the first entry of another
+    /// kind and be named after it.
+    public func named(_ value: M, kind: (M) -> String) -> NamedMethod<M> {
+        let same = entries.filter { kind($0.value) == kind(value) }
+        return (same.isEmpty ? self : MethodCatalogue(same)).named(value)
+    }
+
+    /// The methods of a run, named (among entries of the same kind, when `kind` is given); nil and a reason when two of
+    /// them have the same name (the same value twice).
+    public func resolve(_ values: [M], kind: ((M) -> String)? = nil) -> (methods: [NamedMethod<M>], problem: String?) {
+        let named = values.map { v in kind.map { self.named(v, kind: $0) } ?? self.named(v) }
         var seen = Set<String>()
         for m in named where !seen.insert(m.name).inserted {
             return (named, "methods lists '\(m.name)' twice; every method must be a different value")

@@ -52,6 +52,11 @@ public enum ConfigOverrides {
                current.first!.value is [String: Any], let parsed = MethodJSON.parseCase(raw) {
                 value = parsed
             }
+            // so does a list of enum values, item by item: `["forward","reverse(beta=1)"]`
+            if let items = value as? [Any], let current = get(at: path, in: object) as? [Any],
+               let first = current.first as? [String: Any], first.count == 1, first.first!.value is [String: Any] {
+                value = items.map { item in (item as? String).flatMap(MethodJSON.parseCase) ?? item }
+            }
             guard let patched = set(value, at: path, in: object) as? [String: Any] else {
                 throw UsageError("config key '\(key)' cannot be overridden")
             }
