@@ -30,10 +30,13 @@ public struct MethodCatalogue<M: MethodValue>: Sendable {
     public func named(_ value: M) -> NamedMethod<M> {
         if let e = entries.first(where: { $0.value == value }) { return NamedMethod(name: e.name, label: e.label, value: value) }
         let json = MethodJSON.object(value)
-        var best: (name: String, diffs: [String])? = nil
+        // fewest differences first; among those, the entry that shares the most structure (differences deeper in the
+        // value: `teacher=reinforce` inside the same case beats `value=…` for a whole other case); then the first
+        var best: (name: String, diffs: [String], depth: Int)? = nil
         for e in entries {
             let d = MethodJSON.differences(from: MethodJSON.object(e.value), to: json, path: "")
-            if best == nil || d.count < best!.diffs.count { best = (e.name, d) }
+            let depth = d.reduce(0) { $0 + ($1.hasPrefix("value=") ? 0 : 1 + $1.prefix { $0 != "=" }.filter { $0 == "." }.count) }
+            if best == nil || d.count < best!.diffs.count || (d.count == best!.diffs.count && depth > best!.depth) { best = (e.name, d, depth) }
         }
         let name = best.map { "\($0.name)[\($0.diffs.joined(separator: ";"))]" } ?? MethodJSON.render(json)
         return NamedMethod(name: name, label: name, value: value)

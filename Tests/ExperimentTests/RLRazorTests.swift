@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import Engine
+import Objectives
 @testable import Harness
 @testable import RLRazorExperiment
 
@@ -17,5 +18,50 @@ import Engine
         let r = RLRazor.defaultConfig.learningRates
         #expect(Swift.abs(r.first! - 3e-6) < 1e-12 && Swift.abs(r.last! - 1e-3) < 1e-12)
         #expect(zip(r, r.dropFirst()).allSatisfy { Swift.abs($1 / $0 - r[1] / r[0]) < 1e-9 })   // log-spaced
+    }
+}
+
+@Suite struct RLRazorDeclarationTests {
+    @Test func methodsAreNamedFromTheirValues() throws {
+        #expect(RLRazor.methodNames(RLRazor.defaultConfig) == ["grpo", "reinforce", "sft1", "sft2", "oracle_sft", "sft_on_rl"])
+        let dr = try ConfigOverrides.apply([("methods.0.rl.advantage", "drGRPO")], to: RLRazor.quickConfig)
+        #expect(dr.methods[0] == .rl(Recipe(advantage: .drGRPO, objective: .vanilla)))
+        #expect(RLRazor.methodNames(dr) == ["grpo[advantage=drGRPO]", "reinforce", "sft1", "sft2", "oracle_sft", "sft_on_rl"])
+        #expect(RLRazor.validate(dr) == nil)
+        let teacher = try ConfigOverrides.apply([("methods.5.sft", "policySamples(teacher=1)")], to: RLRazor.quickConfig)
+        #expect(RLRazor.methodNames(teacher).last == "sft_on_rl[teacher=1]")
+        try expectMethodExamplesValidate(RLRazor.self)
+    }
+
+    @Test func invalidMethodListsAreRefused() {
+        var c = RLRazor.quickConfig
+        c.methods = [c.methods[0], c.methods[0]]
+        #expect(RLRazor.validate(c) != nil)                                   // the same value twice
+        c = RLRazor.quickConfig
+        c.methods = [.sft(.policySamples(teacher: 0))]
+        #expect(RLRazor.validate(c) != nil)                                   // no RL teacher before it
+        c.methods = [.sft(.oneLabel), .sft(.policySamples(teacher: 0))]
+        #expect(RLRazor.validate(c) != nil)                                   // the teacher is not RL
+        c.methods = [.rl(Recipe(advantage: .gae(gamma: 1, lambda: 1, whiten: false), objective: .vanilla))]
+        #expect(RLRazor.validate(c) != nil)                                   // no critic
+    }
+
+    /// A tiny run with GRPO's advantage changed: every claim that reads `grpo` is inconclusive and names it; the RL
+    /// runs log their steps with the diagnostics (one step per batch, so every ratio is 1 up to rounding).
+    @Test func aChangedGRPOMakesItsClaimsInconclusive() throws {
+        var c = try ConfigOverrides.apply([("methods.0.rl.advantage", "drGRPO")], to: RLRazor.quickConfig)
+        c.pretrainPerTask = 20; c.pretrainEpochs = 1; c.evaluationPerTask = 20; c.fineTuneSteps = 3; c.batchSize = 4
+        c.hiddenWidths = [8]; c.trainingLogEvery = 2; c.bootstrapResamples = 10
+        let context = RunContext(experiment: "rl-razor", progress: Progress(label: "test", enabled: false))
+        let results = try [0].map { try RLRazor.runSeed(config: c, seed: $0, context: context) }
+        let analysis = RLRazor.analyze(config: c, seeds: [0], results: results, context: context)
+        for id in ["1a", "1b", "3", "4", "5", "6"] {
+            let r = ClaimEvaluator.evaluate(RLRazor.claims.first { $0.id == id }!, analysis.evidence[id]!)
+            #expect(r.verdict == .inconclusive && r.note.contains("'grpo'"), "\(id): \(r.note)")
+        }
+        let training = analysis.tables.first { $0.name == "training" }!.table
+        #expect(training.rows.count == 2 * c.learningRates.count * 2)        // steps 1 and 3 of each RL run
+        let ratio = training.columns.firstIndex(of: "mean_ratio")!
+        #expect(training.rows.allSatisfy { if case let .double(r) = $0[ratio] { return Swift.abs(r - 1) < 1e-5 } else { return false } })
     }
 }
