@@ -109,8 +109,10 @@ enum Report {
     /// The claims table as plain text for the terminal.
     static func terminalTable(_ name: String, _ results: [ClaimResult]) -> String {
         var out = "\(name): claims\n"
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         for r in results {
-            out += "  \(r.spec.id.padding(toLength: 4, withPad: " ", startingAt: 0)) \(verdictLabel(r).padding(toLength: 14, withPad: " ", startingAt: 0)) \(r.spec.statistic) = \(ClaimEvaluator.format(r.value)) (\(r.bound)); \(r.seedsHolding)/\(r.seedsTotal) seeds\n"
+            out += "  \(pad(r.spec.id, 4)) \(pad(verdictLabel(r), 14)) \(r.spec.statistic) = \(ClaimEvaluator.format(r.value)) (\(r.bound)); \(r.seedsHolding)/\(r.seedsTotal) seeds\n"
+            if r.verdict == .inconclusive && !r.note.isEmpty { out += "       \(r.note)\n" }
         }
         return out
     }
