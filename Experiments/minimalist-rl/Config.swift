@@ -57,7 +57,7 @@ public enum MinimalistRL: Experiment {
         .init("dr_grpo", label: "Dr.GRPO", .drGRPO),
     ])
 
-    public static func methodNames(_ c: Config) -> [String] { catalogue.resolve(c.methods).methods.map(\.name) }
+    public static func methodNames(_ c: Config) -> [String] { catalogue.resolveByPosition(c.methods).methods.map(\.name) }
     public static let methodExamples = [
         "--set methods.7.advantage=drGRPO       # GRPO with Dr.GRPO's advantage and token-mean aggregation, named grpo[advantage=drGRPO]; claims 1a–1c, 3a and 3b are then inconclusive",
         "--set 'methods.1.objective=ppoClip(low=0.2,high=0.28,dualClip=3)'   # RAFT++ with DAPO's clip-higher, named raft_pp[objective.high=0.28]",

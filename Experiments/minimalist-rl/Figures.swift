@@ -9,7 +9,7 @@ extension MinimalistRL {
         var a = Analysis()
         guard let base = results.first?.base else { return a }
         let runs = results.map(\.runs)
-        let methods = catalogue.resolve(c.methods).methods
+        let methods = catalogue.resolveByPosition(c.methods).methods
         var final = CSVTable(columns: ["method", "seed", "early_reward", "final_reward", "final_entropy", "final_kl_to_base", "test_accuracy"])
         for (seed, r) in zip(seeds, results) {
             for run in r.runs {

@@ -25,6 +25,6 @@ extension MinimalistRL {
 
     /// Every method from the base on one seed, with the frozen base as the reference its KL is measured against.
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
-        try shared!.runSeed(c, methods: catalogue.resolve(c.methods).methods, seed: seed, experiment: name, withReference: true, context: context)
+        try shared!.runSeed(c, methods: catalogue.resolveByPosition(c.methods).methods, seed: seed, experiment: name, withReference: true, context: context)
     }
 }

@@ -52,9 +52,10 @@ public enum NegativeReinforcement: Experiment {
         .init("ppo", label: "PPO", .ppo),
     ])
 
-    public static func methodNames(_ c: Config) -> [String] { catalogue.resolve(c.methods).methods.map(\.name) }
+    public static func methodNames(_ c: Config) -> [String] { catalogue.resolveByPosition(c.methods).methods.map(\.name) }
     public static let methodExamples = [
         "--set methods.0.objective=vanilla      # PSR without the clipped ratio, named psr[objective=vanilla]; the claims on psr are then inconclusive",
+        "--set 'methods.3.advantage=wReinforce(lambda=0.3)'   # W-REINFORCE at λ = 0.3 in place of 0.1, named w_reinforce_0.1[advantage.lambda=0.3]; claims 3a, 3b and 4 are then inconclusive",
         "--set 'methods.6.objective=cispo(low=0.2,high=0.28)'   # GRPO with CISPO's loss, named grpo[objective=cispo(high=0.28,low=0.2)]",
         "--set 'methods=[{\"advantage\":{\"nsr\":{}},\"objective\":{\"vanilla\":{}},\"aggregation\":{\"tokenMean\":{}},\"filter\":{\"all\":{}},\"rewards\":\"binary\"}]'   # one method: NSR without the ratio",
     ]

@@ -13,7 +13,7 @@ extension NegativeReinforcement {
         a.tables = [("pass_at_k", tables.passAtK), ("diversity", tables.diversity),
                     ("training", CountdownOutputs.trainingTable(seeds: seeds, runs: runs))]
         a.evidence = evidence(config: c, results: results)
-        let methods = catalogue.resolve(c.methods).methods
+        let methods = catalogue.resolveByPosition(c.methods).methods
         a.figures = figures(c, methods: methods, base: base, results: results)
         a.reportSections = report(c, methods: methods, base: base, results: results)
         return a

@@ -25,6 +25,6 @@ extension NegativeReinforcement {
     /// Every method from the base on one seed, each evaluated on the test set (no reference model: the KL to the base
     /// is not measured here).
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
-        try shared!.runSeed(c, methods: catalogue.resolve(c.methods).methods, seed: seed, experiment: name, withReference: false, context: context)
+        try shared!.runSeed(c, methods: catalogue.resolveByPosition(c.methods).methods, seed: seed, experiment: name, withReference: false, context: context)
     }
 }

@@ -165,7 +165,7 @@ struct CountdownRLTests {
         let n = try ConfigOverrides.apply([("methods.0.objective", "vanilla")], to: NegativeReinforcement.quickConfig)
         #expect(n.methods[0] == CountdownMethod(advantage: .psr, objective: .vanilla, rewards: .binary))
         #expect(NegativeReinforcement.methodNames(n)[0] == "psr[objective=vanilla]" && NegativeReinforcement.validate(n) == nil)
-        let ne = NegativeReinforcement.evidence(config: n, results: Self.results(NegativeReinforcement.catalogue.resolve(n.methods).methods))
+        let ne = NegativeReinforcement.evidence(config: n, results: Self.results(NegativeReinforcement.catalogue.resolveByPosition(n.methods).methods))
         for id in ["1a", "1b", "3a", "5", "6"] {
             let r = ClaimEvaluator.evaluate(NegativeReinforcement.claims.first { $0.id == id }!, ne[id]!)
             #expect(r.verdict == .inconclusive && r.note.contains("'psr'"), "claim \(id): \(r.note)")
@@ -176,14 +176,14 @@ struct CountdownRLTests {
         }
         // the defaults read every method
         let d = NegativeReinforcement.evidence(config: NegativeReinforcement.quickConfig,
-                                               results: Self.results(NegativeReinforcement.catalogue.resolve(NegativeReinforcement.quickConfig.methods).methods))
+                                               results: Self.results(NegativeReinforcement.catalogue.resolveByPosition(NegativeReinforcement.quickConfig.methods).methods))
         for spec in NegativeReinforcement.claims { #expect(!ClaimEvaluator.evaluate(spec, d[spec.id]!).note.contains("not in this run's methods")) }
 
         // minimalist-rl: GRPO with Dr.GRPO's advantage (token-mean aggregation kept)
         let m = try ConfigOverrides.apply([("methods.7.advantage", "drGRPO")], to: MinimalistRL.quickConfig)
         #expect(m.methods[7] == CountdownMethod(advantage: .drGRPO))
         #expect(MinimalistRL.methodNames(m)[7] == "grpo[advantage=drGRPO]" && MinimalistRL.validate(m) == nil)
-        let me = MinimalistRL.evidence(results: Self.results(MinimalistRL.catalogue.resolve(m.methods).methods))
+        let me = MinimalistRL.evidence(results: Self.results(MinimalistRL.catalogue.resolveByPosition(m.methods).methods))
         for id in ["1a", "1b", "1c", "3a", "3b"] {
             let r = ClaimEvaluator.evaluate(MinimalistRL.claims.first { $0.id == id }!, me[id]!)
             #expect(r.verdict == .inconclusive && r.note.contains("'grpo'"), "claim \(id): \(r.note)")
@@ -200,12 +200,29 @@ struct CountdownRLTests {
             let config = try ConfigOverrides.apply([Self.pair(example)], to: MinimalistRL.quickConfig)
             #expect(config != MinimalistRL.quickConfig && MinimalistRL.validate(config) == nil, "\(example)")
         }
-        let cispo = try ConfigOverrides.apply([Self.pair(NegativeReinforcement.methodExamples[1])], to: NegativeReinforcement.quickConfig)
+        let lambda = try ConfigOverrides.apply([Self.pair(NegativeReinforcement.methodExamples[1])], to: NegativeReinforcement.quickConfig)
+        #expect(NegativeReinforcement.methodNames(lambda)[3] == "w_reinforce_0.1[advantage.lambda=0.3]")
+        let cispo = try ConfigOverrides.apply([Self.pair(NegativeReinforcement.methodExamples[2])], to: NegativeReinforcement.quickConfig)
         #expect(NegativeReinforcement.methodNames(cispo)[6] == "grpo[objective=cispo(high=0.28,low=0.2)]")
         let clipHigher = try ConfigOverrides.apply([Self.pair(MinimalistRL.methodExamples[1])], to: MinimalistRL.quickConfig)
         #expect(MinimalistRL.methodNames(clipHigher)[1] == "raft_pp[objective.high=0.28]")
         let one = try ConfigOverrides.apply([Self.pair(MinimalistRL.methodExamples[2])], to: MinimalistRL.quickConfig)
         #expect(one.methods == [CountdownMethod(advantage: .rloo)])
+    }
+
+    @Test func aChangedValueIsNamedAfterTheNearestEntryPreferringItsOwnPosition() {
+        let nr = NegativeReinforcement.catalogue, mr = MinimalistRL.catalogue
+        // one parameter changed: every W-REINFORCE entry is as near; the one it replaces names it
+        let lambda = CountdownMethod.wReinforce(0.3)
+        #expect(nr.namedByPosition(lambda, position: 3).name == "w_reinforce_0.1[advantage.lambda=0.3]")
+        #expect(nr.namedByPosition(lambda, position: 0).name == "w_reinforce_0.05[advantage.lambda=0.3]")
+        // a parameter changed counts less than a case changed: RAFT++ with clip-higher is not named after RAFT
+        var clipHigher = CountdownMethod.raftPlusPlus
+        clipHigher.objective = .ppoClip(low: 0.2, high: 0.28, dualClip: 3)
+        #expect(mr.namedByPosition(clipHigher, position: 0).name == "raft_pp[objective.high=0.28]")
+        // a catalogue value keeps its name anywhere
+        #expect(mr.namedByPosition(.grpo, position: 0).name == "grpo" && mr.resolveByPosition([.drGRPO, .grpo]).methods.map(\.name) == ["dr_grpo", "grpo"])
+        #expect(mr.resolveByPosition([.grpo, .grpo]).problem != nil)
     }
 
     @Test func outOfRangeValuesAreRejected() throws {

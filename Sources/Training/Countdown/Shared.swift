@@ -150,7 +150,7 @@ extension CountdownSchedule {
     /// evaluationSamples `minimumSamples`…4,096; the base as `CountdownBaseConfig.problem` accepts.
     public func scheduleProblem(minimumSamples: Int, catalogue: MethodCatalogue<CountdownMethod>) -> String? {
         if !(1...16).contains(methods.count) { return "methods must list 1…16 methods" }
-        let named = catalogue.resolve(methods)
+        let named = catalogue.resolveByPosition(methods)
         if let p = named.problem { return p }
         for m in named.methods { if let p = m.value.problem() { return "method \(m.name): \(p)" } }
         if !(1...100_000).contains(steps) { return "steps must be in 1…100,000" }
