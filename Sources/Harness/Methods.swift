@@ -14,7 +14,7 @@ public struct NamedMethod<M: MethodValue>: Sendable {
 }
 
 /// The methods an experiment knows by name. A method's name is a function of its value: a value in the catalogue
-/// takes its entry's name; any other value takes the name of the nearest entry (fewest differing fields) followed by
+/// takes its entry's name; any other value takes the name of the nearest entry (see `named`) followed by
 /// the fields that differ, e.g. `grpo[advantage=drGRPO]`. So a changed value can never keep an old name.
 public struct MethodCatalogue<M: MethodValue>: Sendable {
     public struct Entry: Sendable {
@@ -27,34 +27,46 @@ public struct MethodCatalogue<M: MethodValue>: Sendable {
     /// Every entry's value, in catalogue order (an experiment's default method list is usually this).
     public var values: [M] { entries.map(\.value) }
 
-    public func named(_ value: M) -> NamedMethod<M> {
+    /// The name of `value`. A catalogue value takes its entry's name and label. Any other value is named after the entry
+    /// it differs least from, among the entries of its kind when `kind` is given (`kind` names a value's variant, e.g.
+    /// its enum case; all entries when none has that kind). Differences are weighed per top-level field: a parameter
+    /// changed inside the same enum case counts one, a changed case or value two. A tie goes to the entry at `position`
+    /// (the default the value replaces in a method list), then to the first. So GRPO with Dr.GRPO's advantage is
+    /// `grpo[advantage=drGRPO]` even where REINFORCE, too, differs from it in the advantage only.
+    public func named(_ value: M, position: Int? = nil, kind: ((M) -> String)? = nil) -> NamedMethod<M> {
         if let e = entries.first(where: { $0.value == value }) { return NamedMethod(name: e.name, label: e.label, value: value) }
         let json = MethodJSON.object(value)
-        // fewest differences first; among those, the entry that shares the most structure (differences deeper in the
-        // value: `teacher=reinforce` inside the same case beats `value=…` for a whole other case); then the first
-        var best: (name: String, diffs: [String], depth: Int)? = nil
-        for e in entries {
-            let d = MethodJSON.differences(from: MethodJSON.object(e.value), to: json, path: "")
-            let depth = d.reduce(0) { $0 + ($1.hasPrefix("value=") ? 0 : 1 + $1.prefix { $0 != "=" }.filter { $0 == "." }.count) }
-            if best == nil || d.count < best!.diffs.count || (d.count == best!.diffs.count && depth > best!.depth) { best = (e.name, d, depth) }
+        var candidates = Array(entries.indices)
+        if let kind {
+            let same = candidates.filter { kind(entries[$0].value) == kind(value) }
+            if !same.isEmpty { candidates = same }
         }
-        let name = best.map { "\($0.name)[\($0.diffs.joined(separator: ";"))]" } ?? MethodJSON.render(json)
+        let object = json as? [String: Any] ?? [:]
+        func weight(_ entry: M) -> Int {
+            let other = MethodJSON.object(entry) as? [String: Any] ?? [:]
+            return Set(object.keys).union(other.keys).reduce(0) { total, key in
+                let a = object[key] ?? NSNull(), b = other[key] ?? NSNull()
+                if MethodJSON.equal(a, b) { return total }
+                if let ca = a as? [String: Any], let cb = b as? [String: Any], ca.count == 1, cb.count == 1,
+                   ca.first!.key == cb.first!.key, ca.first!.value is [String: Any] {
+                    return total + 1
+                }
+                return total + 2
+            }
+        }
+        let weights = candidates.map { weight(entries[$0].value) }
+        guard let least = weights.min() else { return NamedMethod(name: MethodJSON.render(json), label: MethodJSON.render(json), value: value) }
+        let nearest = zip(candidates, weights).filter { $0.1 == least }.map(\.0)
+        let chosen = entries[position.flatMap { p in nearest.contains(p) ? p : nil } ?? nearest[0]]
+        let diffs = MethodJSON.differences(from: MethodJSON.object(chosen.value), to: json, path: "")
+        let name = "\(chosen.name)[\(diffs.joined(separator: ";"))]"
         return NamedMethod(name: name, label: name, value: value)
     }
 
-    /// `named(_:)` among the entries of the same kind as `value` (`kind` names a value's variant, e.g. its enum case),
-    /// or among all entries when none has that kind. `named(_:)` counts a different case as one difference, as it
-    /// counts one changed parameter, so without this a PPO with one epoch would tie with the first entry of another
-    /// kind and be named after it.
-    public func named(_ value: M, kind: (M) -> String) -> NamedMethod<M> {
-        let same = entries.filter { kind($0.value) == kind(value) }
-        return (same.isEmpty ? self : MethodCatalogue(same)).named(value)
-    }
-
-    /// The methods of a run, named (among entries of the same kind, when `kind` is given); nil and a reason when two of
-    /// them have the same name (the same value twice).
+    /// The methods of a run, named (`named(_:position:kind:)`, each at its position in the list); nil and a reason
+    /// when two of them have the same name (the same value twice).
     public func resolve(_ values: [M], kind: ((M) -> String)? = nil) -> (methods: [NamedMethod<M>], problem: String?) {
-        let named = values.map { v in kind.map { self.named(v, kind: $0) } ?? self.named(v) }
+        let named = values.enumerated().map { self.named($0.element, position: $0.offset, kind: kind) }
         var seen = Set<String>()
         for m in named where !seen.insert(m.name).inserted {
             return (named, "methods lists '\(m.name)' twice; every method must be a different value")

@@ -40,12 +40,12 @@ import Engine
     }
 
     /// The quick run (12 steps × 8 × 8 per method, 32 test problems × 64 samples) is a tenth of the default's RL and
-    /// evaluation; two of the default run's holding claims are smaller than its noise (measured on the quick run:
-    /// 3b holds in 2 of 3 seeds, 5 in 1 of 3).
+    /// evaluation; two of the default run's holding claims are smaller than its noise (the measurements are in
+    /// Experiments/negative-reinforcement/NOTES.md, "At --quick").
     @Test(.timeLimit(.minutes(10))) func negativeReinforcement() throws {
         try expectClaimsHold(AnyExperiment(NegativeReinforcement.self), underpoweredAtQuick: [
             "3b": "after 12 steps W-REINFORCE and NSR differ in pass@1 by less than the noise of 32 problems × 64 samples",
-            "5": "after 12 steps the entropies of PSR and NSR differ by ~0.002 nats (default run, 60 steps: −0.017)",
+            "5": "after 12 steps the entropies of PSR and NSR differ by far less than in the default run's 60",
         ])
     }
 
@@ -58,7 +58,8 @@ import Engine
     }
 
     /// The quick run (12 steps × 8 × 8 per method) measures "final" on a single step of 64 samples: two claims that
-    /// the default run (100 steps) does not reproduce happen to hold there (measured: 3a and 3b hold in 3 of 3 seeds).
+    /// the default run (100 steps) does not reproduce happen to hold there (Experiments/minimalist-rl/NOTES.md, "At
+    /// --quick").
     @Test(.timeLimit(.minutes(10))) func minimalistRL() throws {
         try expectClaimsHold(AnyExperiment(MinimalistRL.self), underpoweredAtQuick: [
             "3a": "after 12 steps the final reward is one step of 64 samples per method, far noisier than the 2-point margin",

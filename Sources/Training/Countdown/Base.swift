@@ -11,7 +11,7 @@ import Harness
 
 /// What the base is trained on and how; any change trains a new base.
 public struct CountdownBaseConfig: Codable, Equatable, Sendable {
-    /// The task distribution (ENVIRONMENTS.md, Countdown).
+    /// The task distribution: how many numbers, their range, the targets, the operations (`CountdownConfig`).
     public var task = CountdownConfig(numberCount: 4)
     /// Supervised draws (with repeats) from the problems outside the test set and the RL pool.
     public var trainProblems = 20_000
@@ -31,6 +31,23 @@ public struct CountdownBaseConfig: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
 
     public init() {}
+
+    /// The first field out of its valid range, or nil: the task as `CountdownConfig.validationError` accepts;
+    /// trainProblems 1…1,000,000; testProblems 1…10,000; rlProblems 1…100,000 (testProblems + rlProblems distinct
+    /// problems must exist in the task's distribution); modelWidth 8…1,024, a multiple of heads; layers 1…16; heads
+    /// 1…32; steps 1…1,000,000; batchSize 1…4,096; peakLearningRate in (0, 1].
+    public func problem() -> String? {
+        if let e = task.validationError { return e }
+        if !(1...1_000_000).contains(trainProblems) || !(1...10_000).contains(testProblems) || !(1...100_000).contains(rlProblems) {
+            return "trainProblems must be in 1…1,000,000, testProblems 1…10,000, rlProblems 1…100,000"
+        }
+        if !(1...16).contains(layers) || !(1...32).contains(heads) || !(8...1024).contains(modelWidth) || modelWidth % heads != 0 {
+            return "layers must be in 1…16, heads 1…32, modelWidth 8…1,024 and a multiple of heads"
+        }
+        if !(1...1_000_000).contains(steps) || !(1...4096).contains(batchSize) { return "steps must be in 1…1,000,000, batchSize 1…4,096" }
+        if !(peakLearningRate > 0 && peakLearningRate <= 1) { return "peakLearningRate must be in (0, 1]" }
+        return nil
+    }
 
     public var transformer: TransformerConfig {
         TransformerConfig(vocabularySize: CountdownTokenizer.vocabularySize,
@@ -140,4 +157,69 @@ public enum CountdownBase {
     }
 
     public static func hash(_ config: CountdownBaseConfig) -> String { SavedModelFormat.hash(config) }
+}
+
+extension CountdownBase {
+    /// The base's gate, on every test problem with `Measurements.samplesPerProblem` samples: pass@1 in this range
+    /// (the base solves some problems, leaving RL room to improve) …
+    public static let gatePassAtOne: ClosedRange<Double> = 0.15...0.6
+    /// … and pass@k at the largest k in this one (some problems stay unsolved, so pass@k can rise or fall).
+    /// negative-reinforcement's claims require both of its base's evaluation.
+    public static let gatePassAtLargestK: ClosedRange<Double> = 0.5...0.97
+
+    /// Whether `m` passes the gate.
+    public static func passesGate(_ m: Measurements) -> Bool {
+        guard let one = m.passAtK.first, let largest = m.passAtK.last else { return false }
+        return gatePassAtOne.contains(one) && gatePassAtLargestK.contains(largest)
+    }
+
+    /// gate.csv: pass@k of the base for every k, with the range the gate requires at k = 1 and at the largest k.
+    public static func gateTable(_ m: Measurements, problems: Int) -> CSVTable {
+        var t = CSVTable(columns: ["k", "pass_at_k", "problems", "samples_per_problem", "required_lowest", "required_highest", "passes"])
+        for (i, (k, p)) in zip(m.ks, m.passAtK).enumerated() {
+            let range: ClosedRange<Double>? = i == 0 ? gatePassAtOne : (i == m.ks.count - 1 ? gatePassAtLargestK : nil)
+            t.append([.int(k), .double(p), .int(problems), .int(m.samplesPerProblem), CSVValue(range?.lowerBound), CSVValue(range?.upperBound),
+                      range.map { .string($0.contains(p) ? "yes" : "no") } ?? .missing])
+        }
+        return t
+    }
+
+    /// Trains the base of `task`, measures pass@k on every test problem with `gateSamples` samples each and saves
+    /// both to `url` (a failure to save is reported and the base is still returned).
+    public static func trainAndSave(_ task: CountdownTask, to url: URL, gateSamples: Int = 256, experiment: String,
+                                    context: RunContext) throws -> Saved {
+        let config = task.config
+        let start = Date()
+        let model = try train(task, every: 250) { step, loss, _ in
+            context.progress.message(String(format: "\(experiment): base step %d/%d, loss %.4f, %.0f s", step, config.steps, loss,
+                                            Date().timeIntervalSince(start)))
+        }
+        let seconds = Date().timeIntervalSince(start)
+        var rng = RandomStream(seed: config.seed).child("base-measurement")
+        let e = CountdownEvaluator.evaluate(model, task, samples: gateSamples, rng: &rng)
+        let m = Measurements(samplesPerProblem: gateSamples, ks: e.ks, passAtK: e.passAtK)
+        do { try write(model, config: config, measurements: m, trainingSeconds: seconds, to: url) } catch {
+            context.progress.message("\(experiment): could not save the base to \(url.path) (\(error)); continuing without saving")
+        }
+        return Saved(model: model, config: config, metrics: m, trainingSeconds: seconds)
+    }
+
+    /// `--train-base`: trains the base of `config`, saves it to `url` with its gate measurements and returns gate.csv
+    /// and a summary. Refuses to replace an existing file unless `force` (a committed base is reused by every run).
+    public static func trainBase(_ config: CountdownBaseConfig, to url: URL = defaultURL, gateSamples: Int = 256, force: Bool,
+                                 experiment: String, context: RunContext) throws -> (files: [(name: String, text: String)], summary: String) {
+        if FileManager.default.fileExists(atPath: url.path) && !force {
+            throw UsageError("a base already exists at \(url.path) (committed bases are reused by every run); pass --force to replace it")
+        }
+        let task = CountdownTask(config)
+        let saved = try trainAndSave(task, to: url, gateSamples: gateSamples, experiment: experiment, context: context)
+        let m = saved.metrics!
+        var summary = "Countdown base (configuration hash \(hash(config))), \(task.test.count) test problems × \(gateSamples) samples, "
+            + String(format: "trained in %.0f s, saved to %@\n", saved.trainingSeconds, url.path)
+        summary += String(format: "  pass@1 %.3f (required %g–%g), pass@%d %.3f (required %g–%g)\n", m.passAtK.first ?? .nan,
+                          gatePassAtOne.lowerBound, gatePassAtOne.upperBound, m.ks.last ?? 0, m.passAtK.last ?? .nan,
+                          gatePassAtLargestK.lowerBound, gatePassAtLargestK.upperBound)
+        summary += "  gate: \(passesGate(m) ? "passes" : "fails")"
+        return ([("gate.csv", gateTable(m, problems: task.test.count).text)], summary)
+    }
 }

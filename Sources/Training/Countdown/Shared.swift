@@ -5,7 +5,8 @@ import Environments
 import Objectives
 import Harness
 
-/// The design the two experiments use (see their REPORT.md, "The base").
+/// The base both experiments use: Countdown with 4 numbers and at most 4 solutions per problem, 6,000 supervised
+/// steps (the committed base.ckpt was trained from exactly this).
 public enum CountdownDesign {
     public static let chosenBase: CountdownBaseConfig = {
         var c = CountdownBaseConfig()
@@ -28,7 +29,8 @@ public struct CountdownShared: Sendable {
     public nonisolated(unsafe) static var cache: (key: String, value: CountdownShared)? = nil
     public static let lock = NSLock()
 
-    /// The base for `config` with its evaluation on the first `problems` test problems × `samples` samples.
+    /// The base for `config` with its evaluation on the first `problems` test problems × `samples` samples. A base
+    /// missing at `CountdownBase.defaultURL` (or made from another configuration) is trained and saved there first.
     public static func prepare(_ config: CountdownBaseConfig, problems: Int, samples: Int, experiment: String,
                                context: RunContext) throws -> CountdownShared {
         lock.lock(); defer { lock.unlock() }
@@ -40,19 +42,7 @@ public struct CountdownShared: Sendable {
         var trainedNow = false
         if saved == nil {
             context.progress.message("\(experiment): no Countdown base for this configuration at \(url.path); training one (\(config.steps) steps)")
-            let start = Date()
-            let model = try CountdownBase.train(task, every: 250) { step, loss, _ in
-                context.progress.message(String(format: "\(experiment): base step %d/%d, loss %.4f, %.0f s", step, config.steps, loss,
-                                                Date().timeIntervalSince(start)))
-            }
-            let seconds = Date().timeIntervalSince(start)
-            var rng = RandomStream(seed: config.seed).child("base-measurement")
-            let e = CountdownEvaluator.evaluate(model, task, samples: 256, rng: &rng)
-            let m = CountdownBase.Measurements(samplesPerProblem: 256, ks: e.ks, passAtK: e.passAtK)
-            do { try CountdownBase.write(model, config: config, measurements: m, trainingSeconds: seconds, to: url) } catch {
-                context.progress.message("\(experiment): could not save the base to \(url.path) (\(error)); continuing without saving")
-            }
-            saved = .init(model: model, config: config, metrics: m, trainingSeconds: seconds)
+            saved = try CountdownBase.trainAndSave(task, to: url, experiment: experiment, context: context)
             trainedNow = true
         }
         let base = saved!
@@ -78,7 +68,7 @@ public struct CountdownShared: Sendable {
 
 /// One method's run on one seed.
 public struct CountdownRun: Sendable {
-    public var method: CountdownMethod
+    public var method: NamedMethod<CountdownMethod>
     public var trace: [CountdownRLStep]
     /// nil when the run diverged or was not evaluated.
     public var evaluation: CountdownEvaluation?
@@ -101,8 +91,8 @@ public struct CountdownRun: Sendable {
 
 extension CountdownShared {
     /// Runs every method from the base for one seed (in order), evaluating each on the test set when
-    /// `evaluationSamples` > 0. Each method's randomness comes from (seed, method) only.
-    public func runMethods(_ methods: [CountdownMethod], config: CountdownRLConfig, seed: Int, experiment: String, withReference: Bool,
+    /// `evaluationSamples` > 0. Each method's randomness comes from (seed, experiment, method name) only.
+    public func runMethods(_ methods: [NamedMethod<CountdownMethod>], config: CountdownRLConfig, seed: Int, experiment: String, withReference: Bool,
                            evaluationProblems: Int, evaluationSamples: Int, context: RunContext) throws -> [CountdownRun] {
         let model = model()
         let reference = withReference ? self.model() : nil
@@ -111,55 +101,68 @@ extension CountdownShared {
         for method in methods {
             model.parameters.setValues(values)
             var trace: [CountdownRLStep] = []
-            var seedStream = root.child(method.slug).child("rl")
-            let ok: [CountdownRLStep]? = try context.guarded(variant: method.name, seed: seed) {
-                try CountdownRL.run(model, reference: reference, task: task, method: method, config: config, seed: seedStream.next()) { step, m in
+            var seedStream = root.child(method.name).child("rl")
+            let ok: [CountdownRLStep]? = try context.guarded(variant: method.label, seed: seed) {
+                try CountdownRL.run(model, reference: reference, task: task, method: method.value, config: config, seed: seedStream.next()) { step, m in
                     trace.append(m)
-                    context.progress.advance(metric: String(format: "seed %d %@ step %d reward %.2f entropy %.3f", seed, method.name, step,
+                    context.progress.advance(metric: String(format: "seed %d %@ step %d reward %.2f entropy %.3f", seed, method.label, step,
                                                             m.accuracy, m.entropy))
                 }
             }
             var evaluation: CountdownEvaluation? = nil
             if ok != nil, evaluationSamples > 0 {
-                var rng = root.child(method.slug).child("evaluation")
+                var rng = root.child(method.name).child("evaluation")
                 evaluation = CountdownEvaluator.evaluate(model, task, problems: evaluationProblems, samples: evaluationSamples, rng: &rng)
             }
-            context.progress.advance(metric: String(format: "seed %d %@ test pass@1 %.3f", seed, method.name, evaluation?.passAtK[0] ?? .nan))
+            context.progress.advance(metric: String(format: "seed %d %@ test pass@1 %.3f", seed, method.label, evaluation?.passAtK[0] ?? .nan))
             runs.append(CountdownRun(method: method, trace: trace, evaluation: evaluation, diverged: ok == nil))
         }
         return runs
     }
 }
 
-/// The configuration fields both Countdown experiments share.
+/// The configuration fields both Countdown experiments share (their valid ranges are checked by `scheduleProblem`).
 public protocol CountdownSchedule {
     var base: CountdownBaseConfig { get }
+    var methods: [CountdownMethod] { get }
     var steps: Int { get }
     var promptsPerStep: Int { get }
     var groupSize: Int { get }
     var learningRate: Float { get }
     var minibatches: Int { get }
+    var criticLearningRate: Float { get }
     var evaluationProblems: Int { get }
     var evaluationSamples: Int { get }
 }
 
 extension CountdownSchedule {
-    /// One RL run's schedule (PPO's critic learning rate left at its default).
+    /// One RL run's schedule.
     public var rlConfig: CountdownRLConfig {
         var r = CountdownRLConfig()
         r.steps = steps; r.promptsPerStep = promptsPerStep; r.groupSize = groupSize
-        r.learningRate = learningRate; r.minibatches = minibatches
+        r.learningRate = learningRate; r.minibatches = minibatches; r.criticLearningRate = criticLearningRate
         return r
     }
 
-    /// Why the shared fields cannot run (nil when they can).
-    public func scheduleProblem(minimumSamples: Int) -> String? {
-        if steps < 1 || promptsPerStep < 1 || groupSize < 2 { return "steps and promptsPerStep must be ≥ 1, groupSize ≥ 2" }
-        if !(learningRate > 0) { return "learningRate must be positive" }
+    /// Why the shared fields cannot run (nil when they can): methods 1…16 values, none twice, each valid
+    /// (`CountdownMethod.problem`); steps 1…100,000; promptsPerStep 1…4,096; groupSize 2…1,024; learningRate and
+    /// criticLearningRate in (0, 1]; minibatches 1…promptsPerStep × groupSize; evaluationProblems 1…base.testProblems;
+    /// evaluationSamples `minimumSamples`…4,096; the base as `CountdownBaseConfig.problem` accepts.
+    public func scheduleProblem(minimumSamples: Int, catalogue: MethodCatalogue<CountdownMethod>) -> String? {
+        if !(1...16).contains(methods.count) { return "methods must list 1…16 methods" }
+        let named = catalogue.resolve(methods)
+        if let p = named.problem { return p }
+        for m in named.methods { if let p = m.value.problem() { return "method \(m.name): \(p)" } }
+        if !(1...100_000).contains(steps) { return "steps must be in 1…100,000" }
+        if !(1...4096).contains(promptsPerStep) { return "promptsPerStep must be in 1…4,096" }
+        if !(2...1024).contains(groupSize) { return "groupSize must be in 2…1,024" }
+        if !(learningRate > 0 && learningRate <= 1) { return "learningRate must be in (0, 1]" }
+        if !(criticLearningRate > 0 && criticLearningRate <= 1) { return "criticLearningRate must be in (0, 1]" }
         if minibatches < 1 || minibatches > promptsPerStep * groupSize { return "minibatches must be 1 … promptsPerStep × groupSize" }
+        if let p = base.problem() { return "base: \(p)" }
         if evaluationProblems < 1 || evaluationProblems > base.testProblems { return "evaluationProblems must be 1 … base.testProblems" }
-        if evaluationSamples < minimumSamples { return "evaluationSamples must be ≥ \(minimumSamples)" }
-        return base.task.validationError
+        if !(minimumSamples...4096).contains(evaluationSamples) { return "evaluationSamples must be in \(minimumSamples)…4,096" }
+        return nil
     }
 }
 
@@ -167,14 +170,15 @@ extension CountdownSchedule {
 public struct CountdownSeedResult: Sendable {
     public var base: CountdownEvaluation
     public var runs: [CountdownRun]
-    public func run(_ m: CountdownMethod) -> CountdownRun? { runs.first { $0.method == m } }
+    /// The run of the method called `name` (nil when this run has no such method).
+    public func run(_ name: String) -> CountdownRun? { runs.first { $0.method.name == name } }
 }
 
 extension CountdownShared {
-    /// Runs `methods` for one seed on `schedule` (`rl` overrides the derived RL configuration).
-    public func runSeed<S: CountdownSchedule>(_ schedule: S, rl: CountdownRLConfig? = nil, methods: [CountdownMethod], seed: Int, experiment: String,
-                                       withReference: Bool, context: RunContext) throws -> CountdownSeedResult {
-        let runs = try runMethods(methods, config: rl ?? schedule.rlConfig, seed: seed, experiment: experiment, withReference: withReference,
+    /// Runs `methods` (the schedule's methods, named) for one seed on `schedule`.
+    public func runSeed<S: CountdownSchedule>(_ schedule: S, methods: [NamedMethod<CountdownMethod>], seed: Int, experiment: String,
+                                              withReference: Bool, context: RunContext) throws -> CountdownSeedResult {
+        let runs = try runMethods(methods, config: schedule.rlConfig, seed: seed, experiment: experiment, withReference: withReference,
                                   evaluationProblems: schedule.evaluationProblems, evaluationSamples: schedule.evaluationSamples, context: context)
         return CountdownSeedResult(base: evaluation, runs: runs)
     }

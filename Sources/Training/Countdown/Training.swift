@@ -5,111 +5,87 @@ import Environments
 import Objectives
 import Harness
 
-/// The RL methods the two Countdown experiments compare. Every policy-gradient method uses the same clipped surrogate
-/// (PPO-clip, ε = 0.2), token-mean aggregation (Dr.GRPO: token sum over a constant) and update schedule; they differ in
-/// the advantage and in which samples they train on, as in the papers' verl implementations.
-public enum CountdownMethod: Hashable, Sendable {
-    /// A = r, r ∈ {0, 1}: only correct samples are pushed up (Zhu et al.).
-    case psr
-    /// A = r − 1: only wrong samples are pushed down.
-    case nsr
-    /// W-REINFORCE: A = λ if correct, −1 if wrong (λ = 0 is NSR; λ = 1 is REINFORCE with ±1 rewards).
-    case wReinforce(Float)
-    /// A = (r − mean_g) / (std_g + ε), all groups kept.
-    case grpo
-    /// A_i = r_i − mean_g, token sum over a constant (the batch's maximum token count).
-    case drGRPO
-    /// Clipped surrogate with a learned value head (initialised from the base) and GAE (γ = 1, λ = 0.95), whitened.
-    case ppo
-    /// Supervised on the correct samples only: −log π, no importance ratio (Dong et al. 2023).
-    case raft
-    /// RAFT with the clipped importance ratio (Xiong et al.).
-    case raftPlusPlus
-    /// RAFT with the importance ratio and no clip (the paper's ablation).
-    case raftImportance
-    /// REINFORCE with r ∈ {−1, +1}, every sample kept.
-    case reinforce
-    /// Reinforce-Rej: A = r, groups whose samples are all wrong or all right dropped.
-    case reinforceRej
-    /// Ablation: only all-wrong groups dropped.
-    case rejectAllWrong
-    /// Ablation: only all-correct groups dropped.
-    case rejectAllCorrect
+/// The rewards a Countdown method is fed for a correct and a wrong answer.
+public enum CountdownRewards: String, Codable, Hashable, Sendable {
+    /// 1 and 0 (what PSR, NSR and W-REINFORCE are written for; Zhu et al. 2025).
+    case binary
+    /// +1 and −1 (Xiong et al. 2025; their released code uses {0, 1}).
+    case signed
+}
 
-    public var name: String {
-        switch self {
-        case .psr: return "PSR"
-        case .nsr: return "NSR"
-        case let .wReinforce(l): return "W-REINFORCE λ=\(CountdownMethod.format(l))"
-        case .grpo: return "GRPO"
-        case .drGRPO: return "Dr.GRPO"
-        case .ppo: return "PPO"
-        case .raft: return "RAFT"
-        case .raftPlusPlus: return "RAFT++"
-        case .raftImportance: return "RAFT+IS (no clip)"
-        case .reinforce: return "REINFORCE ±1"
-        case .reinforceRej: return "Reinforce-Rej"
-        case .rejectAllWrong: return "drop all-wrong only"
-        case .rejectAllCorrect: return "drop all-correct only"
-        }
+/// One RL method of the Countdown experiments, as a value: a `Recipe`'s advantage estimator, policy objective,
+/// aggregation and sample filter (no KL term: neither paper regularises towards the base), plus the rewards it is fed.
+/// An advantage of `.gae` gives the trainer a learned value function (PPO). The methods of the papers are the static
+/// values below; the experiments' catalogues name them.
+public struct CountdownMethod: Codable, Hashable, Sendable {
+    public var advantage: AdvantageEstimator
+    public var objective: PolicyObjective
+    public var aggregation: RecipeAggregation
+    public var filter: SampleFilter
+    public var rewards: CountdownRewards
+
+    public init(advantage: AdvantageEstimator, objective: PolicyObjective = .ppo, aggregation: RecipeAggregation = .tokenMean,
+                filter: SampleFilter = .all, rewards: CountdownRewards = .signed) {
+        self.advantage = advantage; self.objective = objective; self.aggregation = aggregation; self.filter = filter
+        self.rewards = rewards
     }
 
-    /// File-friendly name (CSV `method` column).
-    public var slug: String {
-        switch self {
-        case let .wReinforce(l): return "w_reinforce_\(CountdownMethod.format(l))"
-        case .raftImportance: return "raft_is"
-        case .raftPlusPlus: return "raft_pp"
-        case .drGRPO: return "dr_grpo"
-        case .reinforceRej: return "reinforce_rej"
-        case .rejectAllWrong: return "reject_all_wrong"
-        case .rejectAllCorrect: return "reject_all_correct"
-        default: return name.lowercased()
-        }
-    }
+    /// The method as the loops' recipe value.
+    public var recipe: Recipe { Recipe(advantage: advantage, objective: objective, aggregation: aggregation, filter: filter) }
 
-    public static func format(_ x: Float) -> String {
-        x == x.rounded() ? String(Int(x)) : String(format: "%g", Double(x))
-    }
+    // Every policy-gradient method of the papers' verl implementations uses PPO's clipped surrogate (ε = 0.2, dual
+    // clip 3) with token-mean aggregation and the same update schedule; they differ in the advantage, in the samples
+    // they train on and in the reward scale.
 
-    /// The advantage, the kept samples and the loss. Rewards are r ∈ {0, 1} for the sign-split family and ±1 for the
-    /// rest (`signedRewards`); every estimator here is written for the scale it gets.
-    public func recipe(maxTokensPerMinibatch: Int) -> PolicyGradientRecipe {
-        let clip: (PolicyInputs, Aggregation, Int, Int) -> PolicyLossResult = {
-            PolicyLoss.ppoClip($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3)
-        }
-        let correctOnly: (([Float], Int) -> [Bool]) = { r, _ in r.map { $0 > 0 } }
-        switch self {
-        case .psr: return PolicyGradientRecipe(advantages: { r, _ in Advantages.positiveSampleReinforcement(rewards: r) }, loss: clip)
-        case .nsr: return PolicyGradientRecipe(advantages: { r, _ in Advantages.negativeSampleReinforcement(rewards: r) }, loss: clip)
-        case let .wReinforce(l): return PolicyGradientRecipe(advantages: { r, _ in Advantages.weightedReinforce(rewards: r, positiveWeight: l) }, loss: clip)
-        case .grpo, .ppo: return PolicyGradientRecipe(advantages: { Advantages.grpo(rewards: $0, groupSize: $1) }, loss: clip)
-        case .drGRPO:
-            let constant = Float(maxTokensPerMinibatch)
-            return PolicyGradientRecipe(advantages: { Advantages.drGRPO(rewards: $0, groupSize: $1) },
-                                        loss: { i, _, t, s in PolicyLoss.ppoClip(i, aggregation: .tokenSumOverConstant(constant), globalTokenCount: t, globalSequenceCount: s) })
-        case .raft:
-            return PolicyGradientRecipe(advantages: { r, _ in Advantages.raft(rewards: r) }, keep: correctOnly,
-                                        loss: { PolicyLoss.vanilla($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
-        case .raftPlusPlus:
-            return PolicyGradientRecipe(advantages: { r, _ in Advantages.raft(rewards: r) }, keep: correctOnly, loss: clip)
-        case .raftImportance:
-            return PolicyGradientRecipe(advantages: { r, _ in Advantages.raft(rewards: r) }, keep: correctOnly,
-                                        loss: { PolicyLoss.importanceSampling($0, aggregation: $1, globalTokenCount: $2, globalSequenceCount: $3) })
-        case .reinforce: return PolicyGradientRecipe(advantages: { r, _ in r }, loss: clip)
-        case .reinforceRej, .rejectAllWrong, .rejectAllCorrect:
-            let dropCorrect = self != .rejectAllWrong, dropWrong = self != .rejectAllCorrect
-            return PolicyGradientRecipe(advantages: { r, _ in r },
-                                        keep: { Advantages.reinforceRejKept(rewards: $0, groupSize: $1, dropAllCorrect: dropCorrect, dropAllWrong: dropWrong) },
-                                        loss: clip)
-        }
-    }
+    /// PSR: A = r on r ∈ {0, 1}, only correct samples pushed up (Zhu et al. 2025).
+    public static let psr = CountdownMethod(advantage: .psr, rewards: .binary)
+    /// NSR: A = r − 1 on r ∈ {0, 1}, only wrong samples pushed down (Zhu et al. 2025).
+    public static let nsr = CountdownMethod(advantage: .nsr, rewards: .binary)
+    /// W-REINFORCE: A = λ if correct, −1 if wrong (λ = 0 is NSR; λ = 1 is REINFORCE on ±1 rewards; Zhu et al. 2025).
+    public static func wReinforce(_ lambda: Float) -> CountdownMethod { CountdownMethod(advantage: .wReinforce(lambda: lambda), rewards: .binary) }
+    /// GRPO: A = (r − mean_g) / (std_g + ε), every group kept (Shao et al. 2024).
+    public static let grpo = CountdownMethod(advantage: .grpo)
+    /// Dr.GRPO: A = r − mean_g, token sum over a constant (the minibatch's maximum token count; Liu et al. 2025).
+    public static let drGRPO = CountdownMethod(advantage: .drGRPO, aggregation: .tokenSumOverMaximum)
+    /// PPO: a learned value head on its own copy of the base's trunk, GAE (γ = 1, λ = 0.95), whitened advantages
+    /// (Schulman et al. 2017).
+    public static let ppo = CountdownMethod(advantage: .gae(gamma: 1, lambda: 0.95, whiten: true))
+    /// RAFT: supervised on the correct samples only, −log π, no importance ratio (Dong et al. 2023).
+    public static let raft = CountdownMethod(advantage: .raft, objective: .vanilla, filter: .positiveReward)
+    /// RAFT++: RAFT with the clipped importance ratio (Xiong et al. 2025).
+    public static let raftPlusPlus = CountdownMethod(advantage: .raft, filter: .positiveReward)
+    /// RAFT with the importance ratio and no clip (Xiong et al. 2025's ablation).
+    public static let raftImportance = CountdownMethod(advantage: .raft, objective: .importanceSampling, filter: .positiveReward)
+    /// REINFORCE on ±1 rewards: A = r, every sample kept.
+    public static let reinforce = CountdownMethod(advantage: .reinforce)
+    /// Reinforce-Rej: A = r, groups whose samples are all wrong or all correct dropped (Xiong et al. 2025).
+    public static let reinforceRej = CountdownMethod(advantage: .reinforce, filter: .dropUniformGroups(allCorrect: true, allWrong: true))
+    /// Ablation of Reinforce-Rej: only the all-wrong groups dropped.
+    public static let rejectAllWrong = CountdownMethod(advantage: .reinforce, filter: .dropUniformGroups(allCorrect: false, allWrong: true))
+    /// Ablation of Reinforce-Rej: only the all-correct groups dropped.
+    public static let rejectAllCorrect = CountdownMethod(advantage: .reinforce, filter: .dropUniformGroups(allCorrect: true, allWrong: false))
 
-    /// Whether the method is fed ±1 rewards (else {0, 1}).
-    public var signedRewards: Bool {
-        switch self {
-        case .psr, .nsr, .wReinforce: return false
-        default: return true
+    /// The first field out of its valid range, or nil. Valid: PSR, NSR and W-REINFORCE with `binary` rewards (their
+    /// estimators are defined on {0, 1}); W-REINFORCE's λ finite and ≥ 0; GAE's γ and λ in [0, 1]; clip ranges in
+    /// [0, 1) and a dual clip > 1.
+    public func problem() -> String? {
+        switch advantage {
+        case .psr, .nsr, .wReinforce:
+            if rewards != .binary { return "psr, nsr and wReinforce advantages need rewards=binary" }
+            if case let .wReinforce(lambda) = advantage, !(lambda.isFinite && lambda >= 0) { return "wReinforce's lambda must be finite and ≥ 0" }
+        case let .gae(gamma, lambda, _):
+            if !((0...1).contains(gamma) && (0...1).contains(lambda)) { return "gae's gamma and lambda must be in [0, 1]" }
+        default: break
+        }
+        func clipRange(_ low: Float, _ high: Float) -> Bool { (0..<1).contains(low) && (0..<1).contains(high) }
+        switch objective {
+        case .vanilla, .importanceSampling: return nil
+        case let .ppoClip(low, high, dual):
+            if !clipRange(low, high) { return "ppoClip's low and high must be in [0, 1)" }
+            if let dual, !(dual > 1 && dual.isFinite) { return "ppoClip's dualClip must be > 1 (or null)" }
+            return nil
+        case let .cispo(low, high), let .gppo(low, high), let .gspo(low, high):
+            return clipRange(low, high) ? nil : "the objective's low and high must be in [0, 1)"
         }
     }
 }
@@ -126,7 +102,7 @@ public struct CountdownRLConfig: Codable, Equatable, Sendable {
     /// Optimizer steps per batch of rollouts (each on an equal share): > 1 makes later minibatches off-policy, so the
     /// importance ratio and its clip act.
     public var minibatches = 2
-    /// PPO's critic learning rate.
+    /// Adam learning rate of the value function, for a method whose advantage is GAE (PPO).
     public var criticLearningRate: Float = 5e-4
     public init() {}
 }
@@ -141,6 +117,13 @@ public struct CountdownRLStep: Sendable {
     public var kl: Double
     /// Share of samples trained on.
     public var kept: Double
+    /// The update's diagnostics (importance ratio, clip fraction, approximate KL to the behaviour policy, entropy)
+    /// and the share of samples in groups with mixed rewards.
+    public var diagnostics: StepDiagnostics
+
+    public init(accuracy: Double, entropy: Double, kl: Double, kept: Double, diagnostics: StepDiagnostics) {
+        self.accuracy = accuracy; self.entropy = entropy; self.kl = kl; self.kept = kept; self.diagnostics = diagnostics
+    }
 }
 
 public enum CountdownRL {
@@ -153,15 +136,17 @@ public enum CountdownRL {
         let update = UpdateConfig(minibatches: config.minibatches, learningRate: config.learningRate)
         let trainer = SequencePolicyTrainer(policy: model, reference: reference, optimizer: AdamW(weightDecay: 0),
                                             config: SequenceRLConfig(groupSize: config.groupSize, sampling: task.sampling(), update: update))
-        if method == .ppo {
+        if case let .gae(gamma, lambda, whiten) = method.advantage {
             var criticRng = rng.child("critic-init")
-            let critic = SequenceCritic(config: model.config, rng: &criticRng, learningRate: config.criticLearningRate)
+            let critic = SequenceCritic(config: model.config, rng: &criticRng, learningRate: config.criticLearningRate,
+                                        gamma: gamma, lambda: lambda, whitenAdvantages: whiten)
             // the trunk from the base (its parameters come first in the store), the value head from zero
             let base = model.parameters.flatValues
             critic.trunk.parameters.setValues(base + critic.trunk.parameters.flatValues.dropFirst(base.count))
             trainer.critic = critic
         }
-        let recipe = method.recipe(maxTokensPerMinibatch: (rows / Swift.max(1, config.minibatches)) * task.maxResponseLength)
+        // Dr.GRPO's constant: rows per minibatch × the longest response
+        let recipe = method.recipe.gradientRecipe(maximumTokensPerMinibatch: (rows / Swift.max(1, config.minibatches)) * task.maxResponseLength)
         var prompts = rng.child("prompts")
         var trace: [CountdownRLStep] = []
         for step in 0..<config.steps {
@@ -170,10 +155,10 @@ public enum CountdownRL {
             let stats = try trainer.step(prompts: problems.map(CountdownTokenizer.promptTokens), recipe: recipe, rng: &rng) { i, response in
                 let outcome = task.verify(response, problems[i]).outcome
                 if outcome == .correct { correct += 1 }
-                return method.signedRewards ? outcome.signedReward : outcome.binaryReward
+                return method.rewards == .signed ? outcome.signedReward : outcome.binaryReward
             }
             let measured = CountdownRLStep(accuracy: Double(correct) / Double(rows), entropy: stats.entropy, kl: stats.referenceKL,
-                                           kept: stats.keptFraction)
+                                           kept: stats.keptFraction, diagnostics: StepDiagnostics(stats))
             trace.append(measured)
             report(step + 1, measured)
         }
