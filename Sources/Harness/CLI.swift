@@ -143,7 +143,7 @@ public enum CLI {
         }
         let seedList = seeds.map(String.init).joined(separator: ", ")
         let indentedConfig = execution.configJSON.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
-        let configFile = "{\n  \"experiment\" : \"\(e.name)\",\n  \"version\" : \"\(packageVersion)\",\n  \"quick\" : \(quick),\n  \"seeds\" : [\(seedList)],\n  \"config\" : \(indentedConfig)\n}\n"
+        let configFile = "{\n  \"experiment\" : \"\(e.name)\",\n  \"version\" : \"\(packageVersion)\",\n  \"quick\" : \(quick),\n  \"seeds\" : [\(seedList)],\n  \"configHash\" : \"\(execution.configHash)\",\n  \"config\" : \(indentedConfig)\n}\n"
         var files: [(String, String)] = [("config.json", configFile)]
         for t in a.tables { files.append(("\(t.name).csv", t.table.text)) }
         for f in a.figures { files.append(("\(f.name).svg", f.svg)) }

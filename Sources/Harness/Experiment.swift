@@ -116,6 +116,8 @@ public struct AnyExperiment {
     public let methodExamples: [String]
     public let hasBase: Bool
     public let notesPath: String?
+    /// `CanonicalJSON.hash` of the default configuration: a committed default run's config.json must record it.
+    public let defaultConfigHash: String
     let execute: (_ quick: Bool, _ overrides: [(String, String)], _ seeds: [Int], _ context: RunContext) throws -> Execution
     let trainBase: (_ quick: Bool, _ overrides: [(String, String)], _ force: Bool, _ context: RunContext) throws -> (files: [(name: String, text: String)], summary: String)
 
@@ -125,6 +127,7 @@ public struct AnyExperiment {
         configKeys = ConfigOverrides.keys(of: E.defaultConfig)
         methodNames = E.methodNames(E.defaultConfig); quickMethodNames = E.methodNames(E.quickConfig)
         methodExamples = E.methodExamples; hasBase = E.hasBase; notesPath = E.notesPath
+        defaultConfigHash = CanonicalJSON.hash(E.defaultConfig)
         trainBase = { quick, overrides, force, context in
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
@@ -137,7 +140,7 @@ public struct AnyExperiment {
             context.progress.expect(E.workPerSeed(config) * seeds.count)
             let results = try runSeeds(seeds) { try E.runSeed(config: config, seed: $0, context: context) }
             let analysis = E.analyze(config: config, seeds: seeds, results: results, context: context)
-            return Execution(configJSON: try ConfigOverrides.prettyJSON(config), analysis: analysis)
+            return Execution(configJSON: try ConfigOverrides.prettyJSON(config), configHash: CanonicalJSON.hash(config), analysis: analysis)
         }
     }
 }
@@ -145,6 +148,8 @@ public struct AnyExperiment {
 /// A finished run before it is written.
 struct Execution {
     var configJSON: String
+    /// `CanonicalJSON.hash` of the resolved configuration (config.json's `configHash`).
+    var configHash: String
     var analysis: Analysis
 }
 

@@ -18,18 +18,10 @@ public struct SavedModelFormat: Sendable {
     }
 
     /// FNV-1a (64-bit) of the value's key-sorted JSON, in hex.
-    public static func hash<T: Encodable>(_ value: T) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in canonicalJSON(value).utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return String(h, radix: 16)
-    }
+    public static func hash<T: Encodable>(_ value: T) -> String { CanonicalJSON.hash(value) }
 
     /// The value's JSON with sorted keys (stable across runs, so it can be hashed and compared).
-    public static func canonicalJSON<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try! encoder.encode(value), as: UTF8.self)
-    }
+    public static func canonicalJSON<T: Encodable>(_ value: T) -> String { CanonicalJSON.string(value) }
 
     /// A saved model.
     public struct Saved<Config, Metrics> {

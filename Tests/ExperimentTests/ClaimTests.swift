@@ -49,13 +49,7 @@ import Engine
         ])
     }
 
-    @Test func negativeReinforcementCommittedVerdicts() throws {
-        try expectCommittedVerdictsMatch(AnyExperiment(NegativeReinforcement.self))
-    }
 
-    @Test func minimalistRLCommittedVerdicts() throws {
-        try expectCommittedVerdictsMatch(AnyExperiment(MinimalistRL.self))
-    }
 
     /// The quick run (12 steps × 8 × 8 per method) measures "final" on a single step of 64 samples: two claims that
     /// the default run (100 steps) does not reproduce happen to hold there (Experiments/minimalist-rl/NOTES.md, "At
@@ -78,9 +72,6 @@ import Engine
         try expectClaimsHold(AnyExperiment(DPOFamily.self))
     }
 
-    @Test func dpoFamilyCommittedVerdicts() throws {
-        try expectCommittedVerdictsMatch(AnyExperiment(DPOFamily.self))
-    }
 
     @Test(.timeLimit(.minutes(10))) func dpoFamilyOutputsDoNotDependOnThreads() throws {
         try expectThreadIndependentOutputs(AnyExperiment(DPOFamily.self), seeds: [0, 1],
@@ -105,11 +96,5 @@ import Engine
         try expectThreadIndependentOutputs(AnyExperiment(ArenaTournaments.self), seeds: [0, 1], overrides: ["groups=50", "rlSteps=20"])
     }
 
-    @Test func arenaTournamentsCommittedVerdicts() throws {
-        try expectCommittedVerdictsMatch(AnyExperiment(ArenaTournaments.self))
-    }
 
-    @Test func lpfMethodsCommittedVerdicts() throws {
-        try expectCommittedVerdictsMatch(AnyExperiment(LPFMethods.self))
-    }
 }
