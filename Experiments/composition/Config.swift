@@ -82,6 +82,7 @@ public enum Composition: Experiment {
     }()
 
     public static func validate(_ c: Config) -> String? {
+        if let p = c.base.problem() { return p }
         if c.methods.isEmpty || c.methods.count > 16 { return "methods must list 1…16 Stage-2 variants" }
         if let problem = catalogue.resolve(c.methods).problem { return problem }
         if c.methods.contains(where: { $0.levels.isEmpty || $0.levels.contains { !(1...6).contains($0) } }) { return "every method's levels must be in 1…6" }

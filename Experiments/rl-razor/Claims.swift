@@ -6,43 +6,57 @@ import Training
 extension RLRazor {
     /// The claims, comparing methods by name: `grpo`, `reinforce`, `sft1`, `sft2`, `oracle_sft`, `sft_on_rl`. A run
     /// without a method a claim names makes that claim inconclusive.
-    public static let claims: [ClaimSpec] = [
-        ClaimSpec(id: "1a", description: "At matched new-task accuracy, RL (GRPO) forgets less of the prior task than SFT-1",
-                  statistic: "drop(GRPO) − drop(SFT-1) at the highest common accuracy", direction: .below(0), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed"),
-        ClaimSpec(id: "1b", description: "At matched new-task accuracy, RL (GRPO) forgets less of the prior task than SFT-2",
-                  statistic: "drop(GRPO) − drop(SFT-2) at the highest common accuracy", direction: .below(0), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed"),
-        ClaimSpec(id: "2a", description: "Pooled over every method and learning rate, a quadratic fit of prior-task drop on forward KL E_x~τ KL(π₀‖π) explains the forgetting (paper R² 0.96)",
-                  statistic: "R² of drop ~ 1 + KL + KL² over a seed's runs", direction: .atLeast(0.8), kind: .perSeed),
-        ClaimSpec(id: "2b", description: "Forward KL predicts forgetting better than weight-space L2 distance (paper R² 0.96 vs 0.56)",
-                  statistic: "R²(forward KL) − R²(weight L2), quadratic fits over all runs", direction: .above(0), kind: .pooled),
-        ClaimSpec(id: "3", description: "Oracle SFT on q* ∝ π₀·1[correct] forgets no more than RL (within 1 point) at matched accuracy",
-                  statistic: "drop(Oracle SFT) − drop(GRPO) at the highest common accuracy", direction: .below(0.01), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed"),
-        ClaimSpec(id: "4", description: "SFT on samples of the RL-trained policy is equivalent to RL: the learned distribution, not the algorithm, decides forgetting",
-                  statistic: "drop(SFT on RL samples) − drop(GRPO) at the highest common accuracy", direction: .within(0.02), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed",
-                  notReproduced: """
-                  SFT on labels sampled from the GRPO policy (the GRPO run at the same learning rate as teacher) forgets \
-                  more than GRPO at the highest common accuracy, by far more than the margin: cross-entropy on samples of a \
-                  sharpened teacher moves the student further from π₀ than the teacher at equal accuracy. Tried: same-rate \
-                  teachers; not tried: one best-accuracy teacher for every rate, or distilling the teacher's full \
-                  distribution.
-                  """),
-        ClaimSpec(id: "5", description: "1-0 REINFORCE behaves like GRPO (negatives are not the key; on-policy data is)",
-                  statistic: "drop(1-0 REINFORCE) − drop(GRPO) at the highest common accuracy", direction: .within(0.02), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed",
-                  notReproduced: """
-                  At the highest common accuracy 1-0 REINFORCE (A = r, no baseline) forgets more than GRPO, and no seed \
-                  falls within the margin. The matched level sits where both curves are nearly vertical (the largest \
-                  learning rates), so small accuracy differences become large drop differences; at lower accuracies the two \
-                  curves overlap (tradeoff.svg). Tried: the same samples, group size and optimiser for both.
-                  """),
-        ClaimSpec(id: "6", description: "The mechanism: at matched accuracy RL's solution is closer to the base in forward KL than SFT-1's",
-                  statistic: "KL(π₀‖π_GRPO) − KL(π₀‖π_SFT-1) on new-task inputs at the highest common accuracy", direction: .below(0), kind: .pooled,
-                  precondition: "the common accuracy is ≥ 5 points above the base on every seed"),
-    ]
+    public static var claims: [ClaimSpec] { claims(for: defaultConfig) }
+
+    /// The claims with the configuration's precondition gain (`minimumGain`), Oracle SFT margin (`oracleMargin`) and
+    /// equivalence margin (`equivalenceMargin`).
+    public static func claims(for c: Config) -> [ClaimSpec] {
+        let gain = "the common accuracy is ≥ \(points(c.minimumGain)) above the base on every seed"
+        return [
+            ClaimSpec(id: "1a", description: "At matched new-task accuracy, RL (GRPO) forgets less of the prior task than SFT-1",
+                      statistic: "drop(GRPO) − drop(SFT-1) at the highest common accuracy", direction: .below(0), kind: .pooled,
+                      precondition: gain),
+            ClaimSpec(id: "1b", description: "At matched new-task accuracy, RL (GRPO) forgets less of the prior task than SFT-2",
+                      statistic: "drop(GRPO) − drop(SFT-2) at the highest common accuracy", direction: .below(0), kind: .pooled,
+                      precondition: gain),
+            ClaimSpec(id: "2a", description: "Pooled over every method and learning rate, a quadratic fit of prior-task drop on forward KL E_x~τ KL(π₀‖π) explains the forgetting (paper R² 0.96)",
+                      statistic: "R² of drop ~ 1 + KL + KL² over a seed's runs", direction: .atLeast(0.8), kind: .perSeed),
+            ClaimSpec(id: "2b", description: "Forward KL predicts forgetting better than weight-space L2 distance (paper R² 0.96 vs 0.56)",
+                      statistic: "R²(forward KL) − R²(weight L2), quadratic fits over all runs", direction: .above(0), kind: .pooled),
+            ClaimSpec(id: "3", description: "Oracle SFT on q* ∝ π₀·1[correct] forgets no more than RL (within \(points(c.oracleMargin))) at matched accuracy",
+                      statistic: "drop(Oracle SFT) − drop(GRPO) at the highest common accuracy", direction: .below(c.oracleMargin), kind: .pooled,
+                      precondition: gain),
+            ClaimSpec(id: "4", description: "SFT on samples of the RL-trained policy is equivalent to RL: the learned distribution, not the algorithm, decides forgetting",
+                      statistic: "drop(SFT on RL samples) − drop(GRPO) at the highest common accuracy", direction: .within(c.equivalenceMargin), kind: .pooled,
+                      precondition: gain,
+                      notReproduced: """
+                      SFT on labels sampled from the GRPO policy (the GRPO run at the same learning rate as teacher) forgets \
+                      more than GRPO at the highest common accuracy, by far more than the margin: cross-entropy on samples of a \
+                      sharpened teacher moves the student further from π₀ than the teacher at equal accuracy. Tried: same-rate \
+                      teachers; not tried: one best-accuracy teacher for every rate, or distilling the teacher's full \
+                      distribution.
+                      """),
+            ClaimSpec(id: "5", description: "1-0 REINFORCE behaves like GRPO (negatives are not the key; on-policy data is)",
+                      statistic: "drop(1-0 REINFORCE) − drop(GRPO) at the highest common accuracy", direction: .within(c.equivalenceMargin), kind: .pooled,
+                      precondition: gain,
+                      notReproduced: """
+                      At the highest common accuracy 1-0 REINFORCE (A = r, no baseline) forgets more than GRPO, and no seed \
+                      falls within the margin. The matched level sits where both curves are nearly vertical (the largest \
+                      learning rates), so small accuracy differences become large drop differences; at lower accuracies the two \
+                      curves overlap (tradeoff.svg). Tried: the same samples, group size and optimiser for both.
+                      """),
+            ClaimSpec(id: "6", description: "The mechanism: at matched accuracy RL's solution is closer to the base in forward KL than SFT-1's",
+                      statistic: "KL(π₀‖π_GRPO) − KL(π₀‖π_SFT-1) on new-task inputs at the highest common accuracy", direction: .below(0), kind: .pooled,
+                      precondition: gain),
+        ]
+    }
+
+    /// A share as points ("5 points", "1 point").
+    static func points(_ x: Double) -> String {
+        let p = (100 * x * 1e6).rounded() / 1e6
+        let text = p == p.rounded() ? String(Int(p)) : String(p)
+        return text + (text == "1" ? " point" : " points")
+    }
 
     public static func analyze(config c: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis {
         var a = Analysis()

@@ -63,9 +63,9 @@ public enum RLRazor: Experiment {
         public var learningRates: [Double] = RLRazor.logSpaced(3e-6, 1e-3, count: 8)
         /// Preconditions: the common matched accuracy must be this far above the base's new-task accuracy. Valid: 0…1.
         public var minimumGain = 0.05
-        /// Claim 3: Oracle SFT's drop may exceed RL's by at most this much.
+        /// Claim 3: Oracle SFT's drop may exceed RL's by at most this much. Valid: 0…1.
         public var oracleMargin = 0.01
-        /// Claims 4 and 5: equivalence margin on the drop difference.
+        /// Claims 4 and 5: equivalence margin on the drop difference. Valid: (0, 1].
         public var equivalenceMargin = 0.02
         /// Resamples of the bootstrap over runs for claim 2b. Valid: 1…1,000,000.
         public var bootstrapResamples = 2000
@@ -106,6 +106,8 @@ public enum RLRazor: Experiment {
             return "hiddenWidths must list 1…8 widths in 1…4,096"
         }
         if !(c.minimumGain >= 0 && c.minimumGain <= 1) { return "minimumGain must be in 0…1" }
+        if !(c.oracleMargin >= 0 && c.oracleMargin <= 1) { return "oracleMargin must be in 0…1" }
+        if !(c.equivalenceMargin > 0 && c.equivalenceMargin <= 1) { return "equivalenceMargin must be in (0, 1]" }
         if !(1...1_000_000).contains(c.bootstrapResamples) { return "bootstrapResamples must be in 1…1,000,000" }
         if !(1...100_000).contains(c.trainingLogEvery) { return "trainingLogEvery must be in 1…100,000" }
         if !(1...16).contains(c.methods.count) { return "methods must list 1…16 methods" }

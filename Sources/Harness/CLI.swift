@@ -138,7 +138,7 @@ public enum CLI {
         context.progress.finish()
         let runtime = Date().timeIntervalSince(start)
         let a = execution.analysis
-        let claims = e.claims.map { spec in
+        let claims = execution.claims.map { spec in
             ClaimEvaluator.evaluate(spec, a.evidence[spec.id], bootstrapSeed: RandomStream(seed: 0xC1A1).child("\(e.name)/\(spec.id)").key)
         }
         let seedList = seeds.map(String.init).joined(separator: ", ")

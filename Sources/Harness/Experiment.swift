@@ -29,6 +29,9 @@ public protocol Experiment {
     static var defaultSeeds: Int { get }
     /// The claims, declared before any run.
     static var claims: [ClaimSpec] { get }
+    /// The claims a configuration's run is judged by, when its fields set their thresholds or margins; default
+    /// `claims`.
+    static func claims(for config: Config) -> [ClaimSpec]
     /// Why a configuration cannot run (nil when it can): an overridden value out of range becomes a usage error.
     static func validate(_ config: Config) -> String?
     /// Units of progress one seed reports with `context.progress.advance` (for the total and the ETA); 0 = unknown.
@@ -52,6 +55,7 @@ public protocol Experiment {
 }
 
 extension Experiment {
+    public static func claims(for config: Config) -> [ClaimSpec] { claims }
     public static func validate(_ config: Config) -> String? { nil }
     public static func workPerSeed(_ config: Config) -> Int { 0 }
     public static func prepare(config: Config, context: RunContext) throws {}
@@ -140,7 +144,8 @@ public struct AnyExperiment {
             context.progress.expect(E.workPerSeed(config) * seeds.count)
             let results = try runSeeds(seeds) { try E.runSeed(config: config, seed: $0, context: context) }
             let analysis = E.analyze(config: config, seeds: seeds, results: results, context: context)
-            return Execution(configJSON: try ConfigOverrides.prettyJSON(config), configHash: CanonicalJSON.hash(config), analysis: analysis)
+            return Execution(configJSON: try ConfigOverrides.prettyJSON(config), configHash: CanonicalJSON.hash(config),
+                             claims: E.claims(for: config), analysis: analysis)
         }
     }
 }
@@ -150,6 +155,8 @@ struct Execution {
     var configJSON: String
     /// `CanonicalJSON.hash` of the resolved configuration (config.json's `configHash`).
     var configHash: String
+    /// The claims this configuration is judged by (`Experiment.claims(for:)`).
+    var claims: [ClaimSpec]
     var analysis: Analysis
 }
 

@@ -65,3 +65,24 @@ import Objectives
         #expect(training.rows.allSatisfy { if case let .double(r) = $0[ratio] { return Swift.abs(r - 1) < 1e-5 } else { return false } })
     }
 }
+
+@Suite struct RLRazorMarginTests {
+    /// The claims read their margins from the configuration: the defaults give the declared claims; other margins move
+    /// the thresholds claims 3, 4 and 5 are judged by.
+    @Test func claimsReadTheirMarginsFromTheConfiguration() throws {
+        let defaults = RLRazor.claims(for: RLRazor.defaultConfig)
+        #expect(defaults.first { $0.id == "3" }?.direction.threshold == 0.01)
+        #expect(defaults.first { $0.id == "3" }?.description.contains("within 1 point") == true)
+        #expect(defaults.first { $0.id == "1a" }?.precondition.contains("≥ 5 points") == true)
+        let c = try ConfigOverrides.apply([("oracleMargin", "0.03"), ("equivalenceMargin", "0.1")], to: RLRazor.defaultConfig)
+        let moved = RLRazor.claims(for: c)
+        #expect(moved.first { $0.id == "3" }?.direction.threshold == 0.03)
+        #expect(moved.filter { ["4", "5"].contains($0.id) }.allSatisfy { $0.direction.threshold == 0.1 })
+        var bad = RLRazor.defaultConfig
+        bad.equivalenceMargin = 0
+        #expect(RLRazor.validate(bad) != nil)
+        bad = RLRazor.defaultConfig
+        bad.oracleMargin = -1
+        #expect(RLRazor.validate(bad) != nil)
+    }
+}

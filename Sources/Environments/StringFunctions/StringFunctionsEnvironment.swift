@@ -422,3 +422,33 @@ public struct StringFunctionsEnvironment: Sendable {
         return makeProblem(calls: parsed.calls, input: parsed.value)
     }
 }
+
+extension StringFunctionsConfig {
+    /// The first field out of its valid range, or nil: 1 ≤ minInputLength ≤ maxInputLength ≤ 8; testReservationPeriod
+    /// 2…64 (one problem in that many reserved for the test sets, so they can be filled); testSetSize 1…4,096.
+    public func problem() -> String? {
+        if !(1 <= minInputLength && minInputLength <= maxInputLength && maxInputLength <= StringFunctionsAlphabet.maxStringLength) {
+            return "environment: need 1 ≤ minInputLength ≤ maxInputLength ≤ \(StringFunctionsAlphabet.maxStringLength) (got \(minInputLength), \(maxInputLength))"
+        }
+        if !(2...64).contains(testReservationPeriod) { return "environment.testReservationPeriod must be in 2…64 (got \(testReservationPeriod))" }
+        if !(1...4096).contains(testSetSize) { return "environment.testSetSize must be in 1…4,096 (got \(testSetSize))" }
+        return nil
+    }
+}
+
+extension StringFunctionsPretrainingMix {
+    /// The first field out of its valid range, or nil: the two shares in [0, 1] with a sum ≤ 1, auxiliaryMaxLevel 1…6,
+    /// an intermediates depth 0…6.
+    public func problem() -> String? {
+        if !(auxiliaryShare >= 0 && trainChainShare >= 0 && auxiliaryShare + trainChainShare <= 1) {
+            return "mix: auxiliaryShare and trainChainShare must be ≥ 0 with a sum ≤ 1 (got \(auxiliaryShare), \(trainChainShare))"
+        }
+        if !(1...StringFunctionsEnvironment.maxLevel).contains(auxiliaryMaxLevel) {
+            return "mix.auxiliaryMaxLevel must be in 1…\(StringFunctionsEnvironment.maxLevel) (got \(auxiliaryMaxLevel))"
+        }
+        if case let .intermediates(_, depth) = mainInputs, !(0...StringFunctionsEnvironment.maxLevel).contains(depth) {
+            return "mix.mainInputs' maxDepth must be in 0…\(StringFunctionsEnvironment.maxLevel) (got \(depth))"
+        }
+        return nil
+    }
+}

@@ -41,8 +41,9 @@ public struct CountdownBaseConfig: Codable, Equatable, Sendable {
         if !(1...1_000_000).contains(trainProblems) || !(1...10_000).contains(testProblems) || !(1...100_000).contains(rlProblems) {
             return "trainProblems must be in 1…1,000,000, testProblems 1…10,000, rlProblems 1…100,000"
         }
-        if !(1...16).contains(layers) || !(1...32).contains(heads) || !(8...1024).contains(modelWidth) || modelWidth % heads != 0 {
-            return "layers must be in 1…16, heads 1…32, modelWidth 8…1,024 and a multiple of heads"
+        if !(1...16).contains(layers) || !(1...32).contains(heads) || !(8...1024).contains(modelWidth) || modelWidth % heads != 0
+            || (modelWidth / heads) % 2 != 0 {
+            return "layers must be in 1…16, heads 1…32, modelWidth 8…1,024 and a multiple of heads with an even width per head (rotary positions); got \(layers) layers, \(heads) heads, width \(modelWidth)"
         }
         if !(1...1_000_000).contains(steps) || !(1...4096).contains(batchSize) { return "steps must be in 1…1,000,000, batchSize 1…4,096" }
         if !(peakLearningRate > 0 && peakLearningRate <= 1) { return "peakLearningRate must be in (0, 1]" }

@@ -34,6 +34,28 @@ public struct CompositionBaseConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// The first field out of its valid range, or nil (checked before any work): the environment and the mixture as
+    /// their own `problem()` says; modelWidth 8…1,024 and a multiple of heads, with an even width per head (rotary
+    /// positions); layers 1…16; heads 1…32; steps 1…1,000,000; batchSize and microBatchSize 1…4,096;
+    /// peakLearningRate in (0, 1]; warmupSteps 0…steps; weightDecay in [0, 1]; packedContext 0…8; the rendering as
+    /// `CompositionRendering.problem()` says.
+    public func problem() -> String? {
+        if let p = environment.problem() ?? mix.problem() { return "base." + p }
+        if !(1...16).contains(layers) || !(1...32).contains(heads) || !(8...1024).contains(modelWidth) || modelWidth % heads != 0
+            || (modelWidth / heads) % 2 != 0 {
+            return "base: layers must be in 1…16, heads 1…32, modelWidth 8…1,024 and a multiple of heads with an even width per head (got \(layers) layers, \(heads) heads, width \(modelWidth))"
+        }
+        if !(1...1_000_000).contains(steps) { return "base.steps must be in 1…1,000,000 (got \(steps))" }
+        if !(1...4096).contains(microBatchSize) || !(1...4096).contains(batchSize) {
+            return "base: batchSize and microBatchSize must be in 1…4,096 (got \(batchSize), \(microBatchSize))"
+        }
+        if !(peakLearningRate > 0 && peakLearningRate <= 1) { return "base.peakLearningRate must be in (0, 1] (got \(peakLearningRate))" }
+        if !(0...steps).contains(warmupSteps) { return "base.warmupSteps must be in 0…steps (got \(warmupSteps))" }
+        if !(weightDecay >= 0 && weightDecay <= 1) { return "base.weightDecay must be in [0, 1] (got \(weightDecay))" }
+        if !(0...8).contains(packedContext) { return "base.packedContext must be in 0…8 (got \(packedContext))" }
+        return rendering.problem().map { "base.rendering: " + $0 }
+    }
+
     public var transformer: TransformerConfig {
         let level = StringFunctionsEnvironment.maxLevel
         return TransformerConfig(vocabularySize: rendering.vocabularySize,
@@ -74,6 +96,15 @@ public struct CompositionRendering: Codable, Equatable, Sendable {
         restatePrompt = try c.decodeIfPresent(Bool.self, forKey: .restatePrompt) ?? false
         auxiliaryAliases = try c.decodeIfPresent(Int.self, forKey: .auxiliaryAliases) ?? 0
         numberedIds = try c.decodeIfPresent(Bool.self, forKey: .numberedIds) ?? false
+    }
+
+    /// The first invalid combination, or nil: spelled ids combine with no other id option; auxiliaryAliases 0…64, at
+    /// most 8 with numbered ids.
+    public func problem() -> String? {
+        if spelledIds && (auxiliaryAliases > 0 || numberedIds) { return "spelled ids combine with no other id option" }
+        if !(0...64).contains(auxiliaryAliases) { return "auxiliaryAliases must be in 0…64 (got \(auxiliaryAliases))" }
+        if numberedIds && auxiliaryAliases > 8 { return "numbered ids allow at most 8 aliases (got \(auxiliaryAliases))" }
+        return nil
     }
 
     /// Numbered ids: `numbers[k]` is main id k's number (k < 16); alias r of auxiliary function j is `numbers[16 + 8 j + r]`.
