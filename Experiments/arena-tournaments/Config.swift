@@ -96,12 +96,12 @@ public enum ArenaTournaments: Experiment {
         if c.noiseLevels.isEmpty || c.noiseLevels.contains(where: { !$0.isFinite || $0 < 0 }) { return "noiseLevels must be finite and ≥ 0" }
         if !c.noiseLevels.contains(0) { return "noiseLevels must include 0 (claim 3a's precondition reads it)" }
         if !c.noiseLevels.contains(c.claimNoise) { return "claimNoise must be one of noiseLevels" }
-        if !c.positionBias.isFinite || !c.contextSpread.isFinite || c.contextSpread < 0 { return "positionBias and contextSpread must be finite (contextSpread ≥ 0)" }
-        if !(c.withinGroupSpread > 0) || !c.withinGroupSpread.isFinite { return "withinGroupSpread must be positive" }
+        if !(Swift.abs(c.positionBias) <= 100) || !(c.contextSpread >= 0 && c.contextSpread <= 100) { return "positionBias must be in [−100, 100], contextSpread in [0, 100]" }
+        if !(c.withinGroupSpread > 0 && c.withinGroupSpread <= 100) { return "withinGroupSpread must be in (0, 100]" }
         if c.groups < 2 { return "groups must be at least 2" }
-        if !c.pointwiseCenter.isFinite || !(c.pointwiseSlope > 0) || !c.pointwiseSlope.isFinite { return "pointwiseSlope must be positive" }
+        if !(Swift.abs(c.pointwiseCenter) <= 100) || !(c.pointwiseSlope > 0 && c.pointwiseSlope <= 100) { return "pointwiseCenter must be in [−100, 100], pointwiseSlope in (0, 100]" }
         if c.rlContexts < 1 || c.rlResponses < 2 || c.rlGroupSize < 2 || c.rlSteps < 1 || c.rlEvalEvery < 1 { return "RL sizes must be positive (responses and group size ≥ 2)" }
-        if !(c.rlLearningRate > 0) { return "rlLearningRate must be positive" }
+        if !(c.rlLearningRate > 0 && c.rlLearningRate <= 10) { return "rlLearningRate must be in (0, 10]" }
         return nil
     }
 

@@ -87,6 +87,8 @@ public enum Composition: Experiment {
         if let problem = catalogue.resolve(c.methods).problem { return problem }
         if c.methods.contains(where: { $0.levels.isEmpty || $0.levels.contains { !(1...6).contains($0) } }) { return "every method's levels must be in 1…6" }
         if c.methods.contains(where: { $0.recipe.advantage.needsCritic }) { return "Stage 2 has no critic: a method's advantage cannot be gae" }
+        if c.methods.contains(where: { $0.levels.count > 6 }) { return "every method's levels must list at most 6 levels" }
+        if let p = c.methods.lazy.compactMap({ $0.recipe.problem() }).first { return "methods: \(p)" }
         if !(1...100_000).contains(c.steps) || !(1...4096).contains(c.promptsPerStep) || !(2...1024).contains(c.groupSize) {
             return "steps must be 1…100,000, promptsPerStep 1…4,096, groupSize 2…1,024"
         }

@@ -79,19 +79,19 @@ public enum DPOFamily: Experiment {
         func problem() -> String? {
             switch self {
             case let .objective(o):
-                func positive(_ x: Double) -> Bool { x.isFinite && x > 0 }
+                func positive(_ x: Double) -> Bool { x > 0 && x <= 1000 }
                 switch o {
                 case let .dpo(b), let .ipo(b), let .hinge(b), let .kto(b):
-                    return positive(b) ? nil : "β must be finite and > 0"
+                    return positive(b) ? nil : "β must be in (0, 1000]"
                 case let .cdpo(b, e), let .robustDPO(b, e):
-                    return positive(b) && e >= 0 && e < 0.5 ? nil : "β must be finite and > 0, labelSmoothing in [0, 0.5)"
+                    return positive(b) && e >= 0 && e < 0.5 ? nil : "β must be in (0, 1000], labelSmoothing in [0, 0.5)"
                 case let .simpo(b, g):
-                    return positive(b) && g.isFinite ? nil : "SimPO's β must be finite and > 0, γ finite"
+                    return positive(b) && Swift.abs(g) <= 1000 ? nil : "SimPO's β must be in (0, 1000], γ in [−1000, 1000]"
                 case let .orpo(l):
-                    return l.isFinite && l >= 0 ? nil : "ORPO's λ must be finite and ≥ 0"
+                    return l >= 0 && l <= 1000 ? nil : "ORPO's λ must be in [0, 1000]"
                 }
             case let .rlhf(r):
-                if !(r.klCoefficient.isFinite && r.klCoefficient >= 0) { return "rlhf.klCoefficient must be finite and ≥ 0" }
+                if !(r.klCoefficient >= 0 && r.klCoefficient <= 1000) { return "rlhf.klCoefficient must be in [0, 1000]" }
                 return r.rewardModel.problem().map { "rlhf.rewardModel: \($0)" }
             }
         }
@@ -150,7 +150,7 @@ public enum DPOFamily: Experiment {
         public var steps = 600
         /// Pairs per offline step (drawn with replacement). Valid: 1…100_000.
         public var batchSize = 64
-        /// Adam learning rate of every offline objective and of RLHF's policy. Valid: finite, > 0.
+        /// Adam learning rate of every offline objective and of RLHF's policy. Valid: (0, 10].
         public var learningRate = 0.01
         /// Steps between measurements (the trajectories' resolution). Valid: 1…steps.
         public var measureEvery = 10
@@ -194,7 +194,7 @@ public enum DPOFamily: Experiment {
         if !(2...1_000_000).contains(c.steps) { return "steps must be in 2…1_000_000" }
         if !(1...100_000).contains(c.batchSize) { return "batchSize must be in 1…100_000" }
         if !(1...c.steps).contains(c.measureEvery) { return "measureEvery must be in 1…steps" }
-        if !(c.learningRate.isFinite && c.learningRate > 0) { return "learningRate must be finite and positive" }
+        if !(c.learningRate > 0 && c.learningRate <= 10) { return "learningRate must be in (0, 10]" }
         if !(1...10_000).contains(c.rlhfContextsPerStep) || !(2...1024).contains(c.rlhfGroupSize) {
             return "rlhfContextsPerStep must be in 1…10_000 and rlhfGroupSize in 2…1024"
         }

@@ -41,9 +41,9 @@ public enum KLModes: Experiment {
         /// Iterations from the uni-modal initial model (paper: 1,000). Valid: 1…1,000,000.
         public var unimodalIterations = 1000
         /// The learners, run in this order (default: forward, then reverse with β = 0.1). Valid: 1…8 distinct learners,
-        /// every β finite and > 0.
+        /// every β in (0, 1000].
         public var learners: [KLLearner] = KLModes.catalogue.values
-        /// Forward-KL learning rates from the bimodal init (paper: 0.15 and 0.01). Valid: 1…32 rates, each finite and > 0
+        /// Forward-KL learning rates from the bimodal init (paper: 0.15 and 0.01). Valid: 1…32 rates, each in (0, 10]
         /// (the same for every rate list).
         public var bimodalForwardRates: [Double] = [0.01, 0.02, 0.05, 0.1, 0.15, 0.3]
         /// Reverse-KL learning rates from the bimodal init (paper: 0.01).
@@ -54,7 +54,7 @@ public enum KLModes: Experiment {
         public var unimodalReverseRates: [Double] = [0.0025, 0.005, 0.01]
         /// New-mode Gain at which Drop is read (paper: 0.9). Valid: (0, 1).
         public var gainLevel = 0.9
-        /// Learning-rate multiplier of the old-mode parameters π₁, μ₁, σ₁ (paper: 0.005). Valid: finite, ≥ 0.
+        /// Learning-rate multiplier of the old-mode parameters π₁, μ₁, σ₁ (paper: 0.005). Valid: [0, 1].
         public var slowFactor = 0.005
         /// Rows per run kept in trajectories.csv (evenly spaced; the claims use every iteration). Valid: 2…1,000,000.
         public var trajectoryRows = 51
@@ -97,12 +97,12 @@ public enum KLModes: Experiment {
         }
         let lists = [c.bimodalForwardRates, c.bimodalReverseRates, c.unimodalForwardRates, c.unimodalReverseRates]
         if lists.contains(where: { !(1...32).contains($0.count) }) { return "every learning-rate list needs 1…32 rates" }
-        if lists.joined().contains(where: { !($0 > 0 && $0.isFinite) }) { return "learning rates must be finite and positive" }
+        if lists.joined().contains(where: { !($0 > 0 && $0 <= 10) }) { return "learning rates must be in (0, 10]" }
         if !(c.gainLevel > 0 && c.gainLevel < 1) { return "gainLevel must lie in (0, 1)" }
-        if !(c.slowFactor >= 0 && c.slowFactor.isFinite) { return "slowFactor must be finite and ≥ 0" }
+        if !(c.slowFactor >= 0 && c.slowFactor <= 1) { return "slowFactor must be in [0, 1]" }
         if !(2...1_000_000).contains(c.trajectoryRows) { return "trajectoryRows must be in 2…1,000,000" }
         if !(1...8).contains(c.learners.count) { return "learners must list 1…8 learners" }
-        for l in c.learners { if case let .reverse(beta) = l, !(beta > 0 && beta.isFinite) { return "every reverse learner's beta must be finite and > 0" } }
+        for l in c.learners { if case let .reverse(beta) = l, !(beta > 0 && beta <= 1000) { return "every reverse learner's beta must be in (0, 1000]" } }
         return resolve(c.learners).problem
     }
 

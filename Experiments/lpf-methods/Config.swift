@@ -94,7 +94,7 @@ public enum LPFMethods: Experiment {
         /// How much of the pool's biases the evaluation annotator (which chooses hyperparameters) shares: 0 = it votes on
         /// gold through the pool's noise only. AlpacaFarm built its evaluator to agree with human preference (gold plays
         /// the human here); with 1 it shares the annotators' length bias, and validation then picks the most
-        /// over-optimised settings (NOTES.md, "The evaluator's bias"). Valid: finite, ≥ 0.
+        /// over-optimised settings (NOTES.md, "The evaluator's bias"). Valid: [0, 1000].
         public var evaluationBiasScale = 0.0
         /// Pairs per training context drawn from the SFT base π_ref, each labelled by a random pool annotator, 25% flipped.
         /// Valid: 1…10_000.
@@ -104,7 +104,7 @@ public enum LPFMethods: Experiment {
         /// The proxy reward model (linear Bradley–Terry on the pairs). Valid: what
         /// `PreferenceBanditRewardModelConfig.problem()` accepts.
         public var rewardModel = PreferenceBanditRewardModelConfig()
-        /// Adam learning rate of every supervised stage and of PPO. Valid: finite, > 0.
+        /// Adam learning rate of every supervised stage and of PPO. Valid: (0, 10].
         public var learningRate = 0.01
         /// Examples per supervised step. Valid: 1…100_000.
         public var batchSize = 64
@@ -122,13 +122,13 @@ public enum LPFMethods: Experiment {
         /// 1…1_000_000.
         public var expertIterationN: [Int] = [4, 16, 64, 256]
         /// PPO: the KL coefficients swept (chosen on validation); the smallest is also the over-optimisation run.
-        /// Valid: 1…16 values, each finite and ≥ 0.
+        /// Valid: 1…16 values, each in [0, 1000].
         public var ppoKLCoefficients: [Double] = [0.003, 0.01, 0.03, 0.1, 0.3]
         /// PPO: training steps. Valid: 2…1_000_000.
         public var ppoSteps = 400
         /// Quark: rounds of sample → quantise → train. Valid: 1…1000.
         public var quarkRounds = 8
-        /// Quark: the KL coefficients swept (chosen on validation). Valid: 1…16 values, each finite and ≥ 0.
+        /// Quark: the KL coefficients swept (chosen on validation). Valid: 1…16 values, each in [0, 1000].
         public var quarkKLCoefficients: [Double] = [0.01, 0.1]
     }
 
@@ -154,21 +154,21 @@ public enum LPFMethods: Experiment {
             return "supervisedSteps and checkpointEvery must be in 1…1_000_000"
         }
         if !(c.labelFlipRate >= 0 && c.labelFlipRate <= 1) { return "labelFlipRate must be in [0, 1]" }
-        if !(c.learningRate.isFinite && c.learningRate > 0) { return "learningRate must be finite and positive" }
-        if !(c.evaluationBiasScale >= 0) || !c.evaluationBiasScale.isFinite { return "evaluationBiasScale must be finite and ≥ 0" }
+        if !(c.learningRate > 0 && c.learningRate <= 10) { return "learningRate must be in (0, 10]" }
+        if !(c.evaluationBiasScale >= 0 && c.evaluationBiasScale <= 1000) { return "evaluationBiasScale must be in [0, 1000]" }
         if !(2...64).contains(c.bestOfN.count) || c.bestOfN.contains(where: { !(1...1_000_000).contains($0) }) || c.bestOfN != c.bestOfN.sorted() {
             return "bestOfN must be 2…64 ascending values in 1…1_000_000"
         }
         if !(1...16).contains(c.expertIterationN.count) || c.expertIterationN.contains(where: { !(1...1_000_000).contains($0) }) {
             return "expertIterationN must be 1…16 values in 1…1_000_000"
         }
-        if !(1...16).contains(c.ppoKLCoefficients.count) || c.ppoKLCoefficients.contains(where: { !($0 >= 0 && $0.isFinite) }) {
-            return "ppoKLCoefficients must be 1…16 finite values ≥ 0"
+        if !(1...16).contains(c.ppoKLCoefficients.count) || c.ppoKLCoefficients.contains(where: { !($0 >= 0 && $0 <= 1000) }) {
+            return "ppoKLCoefficients must be 1…16 values in [0, 1000]"
         }
         if !(2...1_000_000).contains(c.ppoSteps) { return "ppoSteps must be in 2…1_000_000" }
         if !(1...1000).contains(c.quarkRounds) { return "quarkRounds must be in 1…1000" }
-        if !(1...16).contains(c.quarkKLCoefficients.count) || c.quarkKLCoefficients.contains(where: { !($0 >= 0 && $0.isFinite) }) {
-            return "quarkKLCoefficients must be 1…16 finite values ≥ 0"
+        if !(1...16).contains(c.quarkKLCoefficients.count) || c.quarkKLCoefficients.contains(where: { !($0 >= 0 && $0 <= 1000) }) {
+            return "quarkKLCoefficients must be 1…16 values in [0, 1000]"
         }
         if !(1...16).contains(c.methods.count) { return "methods must list 1…16 methods" }
         let named = resolve(c.methods)

@@ -40,7 +40,7 @@ public enum RLRazor: Experiment {
         public var pretrainPerTask = 500
         /// Pretraining epochs over the joint set (probe: 400). Valid: 1…100,000.
         public var pretrainEpochs = 400
-        /// Adam learning rate of pretraining. Valid: finite, > 0.
+        /// Adam learning rate of pretraining. Valid: (0, 10].
         public var pretrainLearningRate = 1e-3
         /// Held-out evaluation images per task. Valid: 10…100,000.
         public var evaluationPerTask = 1000
@@ -59,7 +59,7 @@ public enum RLRazor: Experiment {
         /// RL samples per image (the group that shares GRPO's baseline). Valid: 2…1,024.
         public var groupSize = 8
         /// The fixed learning-rate sweep, Adam (paper: 15 log-spaced in [3e-6, 1e-3]; probe: 8). Valid: 2…64 rates,
-        /// each finite and > 0.
+        /// each in (0, 10].
         public var learningRates: [Double] = RLRazor.logSpaced(3e-6, 1e-3, count: 8)
         /// Preconditions: the common matched accuracy must be this far above the base's new-task accuracy. Valid: 0…1.
         public var minimumGain = 0.05
@@ -94,13 +94,13 @@ public enum RLRazor: Experiment {
             return "pretrainPerTask and evaluationPerTask must be in 10…100,000"
         }
         if !(1...100_000).contains(c.pretrainEpochs) { return "pretrainEpochs must be in 1…100,000" }
-        if !(c.pretrainLearningRate > 0 && c.pretrainLearningRate.isFinite) { return "pretrainLearningRate must be finite and > 0" }
+        if !(c.pretrainLearningRate > 0 && c.pretrainLearningRate <= 10) { return "pretrainLearningRate must be in (0, 10]" }
         if !(c.pixelNoise >= 0 && c.pixelNoise <= 2) { return "pixelNoise must be in 0…2" }
         if !(1...100_000).contains(c.fineTuneSteps) || !(1...10_000).contains(c.batchSize) || !(2...1024).contains(c.groupSize) {
             return "fineTuneSteps must be in 1…100,000, batchSize in 1…10,000, groupSize in 2…1,024"
         }
-        if !(2...64).contains(c.learningRates.count) || c.learningRates.contains(where: { !($0 > 0 && $0.isFinite) }) {
-            return "learningRates needs 2…64 finite positive rates"
+        if !(2...64).contains(c.learningRates.count) || c.learningRates.contains(where: { !($0 > 0 && $0 <= 10) }) {
+            return "learningRates needs 2…64 rates, each in (0, 10]"
         }
         if !(1...8).contains(c.hiddenWidths.count) || c.hiddenWidths.contains(where: { !(1...4096).contains($0) }) {
             return "hiddenWidths must list 1…8 widths in 1…4,096"
@@ -118,6 +118,7 @@ public enum RLRazor: Experiment {
             case let .rl(recipe):
                 if recipe.kl != nil { return "method \(m.name): the bandit trainer applies no KL; set kl to null" }
                 if recipe.advantage.needsCritic { return "method \(m.name): rl-razor has no critic, so the advantage cannot be gae" }
+                if let p = recipe.problem() { return "method \(m.name): \(p)" }
             case let .sft(.policySamples(teacher)):
                 guard (0..<k).contains(teacher), case .rl = named.methods[teacher].value else {
                     return "method \(m.name): its teacher (methods.\(teacher)) must be an RL method listed before it"

@@ -122,6 +122,11 @@ public struct AnyExperiment {
     public let notesPath: String?
     /// `CanonicalJSON.hash` of the default configuration: a committed default run's config.json must record it.
     public let defaultConfigHash: String
+    /// Applies the overrides to the default (or quick) configuration and validates it, throwing the usage error a run
+    /// would stop with; nothing runs.
+    public let check: (_ quick: Bool, _ overrides: [(String, String)]) throws -> Void
+    /// Every field `--set` reaches in the quick configuration, nested ones included (`ConfigOverrides.leafKeys`).
+    public let leafKeys: [(key: String, type: String)]
     let execute: (_ quick: Bool, _ overrides: [(String, String)], _ seeds: [Int], _ context: RunContext) throws -> Execution
     let trainBase: (_ quick: Bool, _ overrides: [(String, String)], _ force: Bool, _ context: RunContext) throws -> (files: [(name: String, text: String)], summary: String)
 
@@ -132,6 +137,11 @@ public struct AnyExperiment {
         methodNames = E.methodNames(E.defaultConfig); quickMethodNames = E.methodNames(E.quickConfig)
         methodExamples = E.methodExamples; hasBase = E.hasBase; notesPath = E.notesPath
         defaultConfigHash = CanonicalJSON.hash(E.defaultConfig)
+        check = { quick, overrides in
+            let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
+            if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
+        }
+        leafKeys = ConfigOverrides.leafKeys(of: E.quickConfig)
         trainBase = { quick, overrides, force, context in
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }

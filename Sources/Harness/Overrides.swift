@@ -16,6 +16,40 @@ public enum ConfigOverrides {
         }
     }
 
+    /// Every scalar or list field reachable by `--set`, nested ones included (`base.heads`, `methods.0.advantage`):
+    /// records are entered field by field, a list through its first item, an enum case through its parameters. The
+    /// paths and Swift type names of the leaves (a list itself is a leaf too, so it can be replaced whole).
+    public static func leafKeys<C>(of config: C) -> [(key: String, type: String)] {
+        var out: [(key: String, type: String)] = []
+        func visit(_ value: Any, _ path: String, depth: Int) {
+            let mirror = Mirror(reflecting: value)
+            let type = typeName(of: value)
+            switch mirror.displayStyle {
+            case .collection?:
+                if !path.isEmpty { out.append((path, type)) }
+                if let first = mirror.children.first, depth < 6 { visit(first.value, path + ".0", depth: depth + 1) }
+            case .struct?, .class?:
+                for child in mirror.children { if let l = child.label { visit(child.value, path.isEmpty ? l : path + "." + l, depth: depth + 1) } }
+            case .enum?:
+                if !path.isEmpty { out.append((path, type)) }
+                if let payload = mirror.children.first, let l = payload.label, depth < 6 {
+                    let inner = Mirror(reflecting: payload.value)
+                    if inner.displayStyle == .tuple {
+                        for child in inner.children { if let cl = child.label { visit(child.value, path + "." + l + "." + cl, depth: depth + 1) } }
+                    } else {
+                        visit(payload.value, path + "." + l, depth: depth + 1)
+                    }
+                }
+            case .optional?:
+                if let some = mirror.children.first { visit(some.value, path, depth: depth + 1) } else if !path.isEmpty { out.append((path, type)) }
+            default:
+                if !path.isEmpty { out.append((path, type)) }
+            }
+        }
+        visit(config, "", depth: 0)
+        return out
+    }
+
     static func typeName(_ t: Any.Type) -> String {
         String(describing: t).replacingOccurrences(of: "Swift.", with: "")
     }

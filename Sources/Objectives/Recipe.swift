@@ -151,3 +151,41 @@ public struct Recipe: Codable, Hashable, Sendable {
 extension KLRegularization: Hashable {
     public func hash(into h: inout Hasher) { h.combine(coefficient); h.combine(estimator); h.combine(placement) }
 }
+
+extension AdvantageEstimator {
+    /// The first parameter out of its valid range, or nil: W-REINFORCE's λ in [0, 1000]; GAE's γ and λ in [0, 1].
+    public func problem() -> String? {
+        switch self {
+        case let .wReinforce(lambda): return lambda >= 0 && lambda <= 1000 ? nil : "wReinforce's lambda must be in [0, 1000]"
+        case let .gae(gamma, lambda, _): return (0...1).contains(gamma) && (0...1).contains(lambda) ? nil : "gae's gamma and lambda must be in [0, 1]"
+        default: return nil
+        }
+    }
+}
+
+extension PolicyObjective {
+    /// The first parameter out of its valid range, or nil: clip ε_low in [0, 1), ε_high in [0, 10], a dual clip nil or in
+    /// (1, 1000].
+    public func problem() -> String? {
+        func clip(_ low: Float, _ high: Float) -> String? {
+            low >= 0 && low < 1 && high >= 0 && high <= 10 ? nil : "clip bounds must be low in [0, 1), high in [0, 10] (got \(low), \(high))"
+        }
+        switch self {
+        case .vanilla, .importanceSampling: return nil
+        case let .ppoClip(low, high, dual):
+            if let dual, !(dual > 1 && dual <= 1000) { return "dualClip must be nil or in (1, 1000] (got \(dual))" }
+            return clip(low, high)
+        case let .cispo(low, high), let .gppo(low, high), let .gspo(low, high): return clip(low, high)
+        }
+    }
+}
+
+extension Recipe {
+    /// The first parameter out of its valid range, or nil (the advantage's, the objective's, the KL coefficient in
+    /// [0, 1000]).
+    public func problem() -> String? {
+        if let p = advantage.problem() ?? objective.problem() { return p }
+        if let kl, !(kl.coefficient >= 0 && kl.coefficient <= 1000) { return "kl.coefficient must be in [0, 1000]" }
+        return nil
+    }
+}

@@ -107,11 +107,13 @@ public struct CountdownConfig: Codable, Equatable, Sendable {
         }
         if multisetCount > 50_000 { return "too many number multisets (\(multisetCount) > 50000): narrow the number range" }
         if lowestTarget > highestTarget { return "lowestTarget must be ≤ highestTarget" }
-        if abs(lowestTarget) > 1_000_000_000 || abs(highestTarget) > 1_000_000_000 { return "targets must lie within ±10^9" }
+        if !(-1_000_000_000...1_000_000_000).contains(lowestTarget) || !(-1_000_000_000...1_000_000_000).contains(highestTarget) {
+            return "targets must lie within ±10^9"
+        }
         if rules.operationMask == 0 { return "operations must contain at least one of + - * /" }
         if operations.contains(where: { !"+-*/".contains($0) }) { return "operations may only contain + - * /" }
-        if maxSolutions < 1 { return "maxSolutions must be ≥ 1" }
-        if !hardTargetBias.isFinite || hardTargetBias < 0 { return "hardTargetBias must be finite and ≥ 0" }
+        if !(1...1_000_000).contains(maxSolutions) { return "maxSolutions must be in 1…1,000,000" }
+        if !(hardTargetBias >= 0 && hardTargetBias <= 100) { return "hardTargetBias must be in [0, 100]" }
         return nil
     }
 

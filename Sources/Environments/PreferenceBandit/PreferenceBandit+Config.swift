@@ -115,16 +115,19 @@ public struct PreferenceBanditConfig: Codable, Equatable, Sendable {
         return c
     }()
 
-    /// The first problem with this configuration, or nil when it is valid.
+    /// The first problem with this configuration, or nil when it is valid. Valid: the ranges in the fields' comments;
+    /// every real-valued field finite with |x| ≤ 1000 (no field has a use beyond that, and larger values overflow
+    /// the exponentials of the policies and annotators).
     public func problem() -> String? {
-        func bad(_ x: Double) -> Bool { !x.isFinite }
+        func bad(_ x: Double) -> Bool { !(x.isFinite && Swift.abs(x) <= 1000) }
         if contextCount < 3 || contextCount > 5000 { return "contextCount must be in 3…5000 (got \(contextCount))" }
         if responseCount < 2 || responseCount > 512 { return "responseCount must be in 2…512 (got \(responseCount))" }
         if contextCount * responseCount * responseCount > 10_000_000 {
             return "contextCount × responseCount² must be ≤ 10^7 (the evaluation annotator's table)"
         }
         if featureCount < 2 || featureCount > 256 { return "featureCount must be in 2…256 (got \(featureCount))" }
-        if testContextCount < 0 || validationContextCount < 0 || testContextCount + validationContextCount >= contextCount {
+        if testContextCount < 0 || validationContextCount < 0 || testContextCount >= contextCount || validationContextCount >= contextCount
+            || testContextCount + validationContextCount >= contextCount {
             return "testContextCount and validationContextCount must be ≥ 0 and leave at least one training context"
         }
         let doubles = [contextSpread, goldLinearNorm, goldLengthWeight, goldNonlinearScale, goldLengthPenalty,
@@ -132,7 +135,7 @@ public struct PreferenceBanditConfig: Codable, Equatable, Sendable {
                        referenceLengthAversion, evaluationBiasScale,
                        tokenFeatureCoupling, annotatorLengthBiasMean, annotatorLengthBiasStd, annotatorFeatureBiasStd,
                        annotatorNoiseMin, annotatorNoiseMax]
-        if doubles.contains(where: bad) { return "every real-valued field must be finite" }
+        if doubles.contains(where: bad) { return "every real-valued field must be finite with |x| ≤ 1000" }
         if contextSpread < 0 || goldLinearNorm < 0 || goldNonlinearScale < 0 || goldLengthSharpness < 0 {
             return "contextSpread, goldLinearNorm, goldNonlinearScale and goldLengthSharpness must be ≥ 0"
         }

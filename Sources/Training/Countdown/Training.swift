@@ -66,27 +66,15 @@ public struct CountdownMethod: Codable, Hashable, Sendable {
     public static let rejectAllCorrect = CountdownMethod(advantage: .reinforce, filter: .dropUniformGroups(allCorrect: true, allWrong: false))
 
     /// The first field out of its valid range, or nil. Valid: PSR, NSR and W-REINFORCE with `binary` rewards (their
-    /// estimators are defined on {0, 1}); W-REINFORCE's λ finite and ≥ 0; GAE's γ and λ in [0, 1]; clip ranges in
-    /// [0, 1) and a dual clip > 1.
+    /// estimators are defined on {0, 1}); the advantage's and the objective's parameters as `AdvantageEstimator.problem()`
+    /// and `PolicyObjective.problem()` say.
     public func problem() -> String? {
         switch advantage {
         case .psr, .nsr, .wReinforce:
             if rewards != .binary { return "psr, nsr and wReinforce advantages need rewards=binary" }
-            if case let .wReinforce(lambda) = advantage, !(lambda.isFinite && lambda >= 0) { return "wReinforce's lambda must be finite and ≥ 0" }
-        case let .gae(gamma, lambda, _):
-            if !((0...1).contains(gamma) && (0...1).contains(lambda)) { return "gae's gamma and lambda must be in [0, 1]" }
         default: break
         }
-        func clipRange(_ low: Float, _ high: Float) -> Bool { (0..<1).contains(low) && (0..<1).contains(high) }
-        switch objective {
-        case .vanilla, .importanceSampling: return nil
-        case let .ppoClip(low, high, dual):
-            if !clipRange(low, high) { return "ppoClip's low and high must be in [0, 1)" }
-            if let dual, !(dual > 1 && dual.isFinite) { return "ppoClip's dualClip must be > 1 (or null)" }
-            return nil
-        case let .cispo(low, high), let .gppo(low, high), let .gspo(low, high):
-            return clipRange(low, high) ? nil : "the objective's low and high must be in [0, 1)"
-        }
+        return advantage.problem() ?? objective.problem()
     }
 }
 

@@ -24,11 +24,11 @@ public struct PreferenceBanditRewardModelConfig: Codable, Equatable, Sendable {
 
     /// The first problem with these settings, or nil.
     public func problem() -> String? {
-        if hiddenSizes.contains(where: { $0 < 1 || $0 > 4096 }) { return "hidden sizes must be in 1…4096" }
+        if hiddenSizes.count > 8 || hiddenSizes.contains(where: { $0 < 1 || $0 > 4096 }) { return "hiddenSizes must list at most 8 sizes, each in 1…4096" }
         if steps < 0 || steps > 10_000_000 { return "steps must be in 0…10^7" }
         if batchSize < 0 || batchSize > 1_000_000 { return "batchSize must be in 0…10^6" }
-        if !learningRate.isFinite || learningRate < 0 { return "learningRate must be finite and ≥ 0" }
-        if !weightDecay.isFinite || weightDecay < 0 { return "weightDecay must be finite and ≥ 0" }
+        if !(learningRate >= 0 && learningRate <= 10) { return "learningRate must be in [0, 10]" }
+        if !(weightDecay >= 0 && weightDecay <= 1) { return "weightDecay must be in [0, 1]" }
         return nil
     }
 }

@@ -65,8 +65,8 @@ public struct SequencePolicyConfig: Codable, Equatable, Sendable {
             return "sequence: rlhfPromptsPerStep must be in 1…10_000 and rlhfGroupSize in 2…1024"
         }
         if !(1...100_000).contains(klSamplesPerContext) { return "sequence.klSamplesPerContext must be in 1…100_000" }
-        if !(baseLearningRate.isFinite && baseLearningRate > 0) || !(learningRate.isFinite && learningRate > 0) {
-            return "sequence: learning rates must be finite and positive"
+        if !(baseLearningRate > 0 && baseLearningRate <= 10) || !(learningRate > 0 && learningRate <= 10) {
+            return "sequence: learning rates must be in (0, 10]"
         }
         return nil
     }
