@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Engine", "Models", "Environments", "Objectives", "Harness"],
                 exclude: ["Countdown/base.ckpt"], swiftSettings: optimized),
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
-        .executableTarget(name: "Experiment", dependencies: ["Harness"] + experimentTargets, swiftSettings: optimized),
+        .executableTarget(name: "Experiment", dependencies: ["Engine", "Harness"] + experimentTargets, swiftSettings: optimized),
         // The reference workloads of the PyTorch benchmark script (`swift run -c release Bench [--csv]`).
         .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),

@@ -22,6 +22,11 @@ public enum Parallel {
         set { configLock.lock(); _threads = Swift.max(1, newValue); configLock.unlock() }
     }
 
+    /// Chunks run by pool threads (not by the caller) since the process started: 0 at `threads` = 1, positive when a
+    /// second worker really took part.
+    public static var chunksRunByPoolThreads: Int { pooledChunks.load(ordering: .relaxed) }
+    fileprivate static let pooledChunks = Atomic<Int>(0)
+
     /// Runs `body(chunk)` for chunk in 0..<chunks, on up to `threads` threads.
     public static func forEach(chunks: Int, _ body: (Int) -> Void) {
         forEach(chunks: chunks) { c, _ in body(c) }
@@ -93,6 +98,7 @@ public enum Parallel {
             while true {
                 let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if c >= chunks { return }
+                if worker > 0 { Parallel.pooledChunks.wrappingAdd(1, ordering: .relaxed) }
                 run(c, worker)
                 finished.wrappingAdd(1, ordering: .releasing)
             }

@@ -1,5 +1,6 @@
 // `swift run Experiment [list | <name> | all] [options]`: the command line (`--help` prints it).
 import Foundation
+import Engine
 import Harness
 import KLModesExperiment
 import RLRazorExperiment
@@ -22,4 +23,9 @@ let registry: [AnyExperiment] = [
     AnyExperiment(ArenaTournaments.self),
 ]
 
-exit(CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry))
+let status = CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry)
+// For the tests that check a --threads 2 run really used a second worker.
+if ProcessInfo.processInfo.environment["POSTTRAINLAB_POOL_STATS"] != nil {
+    FileHandle.standardError.write(Data("pool threads ran \(Parallel.chunksRunByPoolThreads) chunks\n".utf8))
+}
+exit(status)

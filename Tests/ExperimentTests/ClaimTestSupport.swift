@@ -28,20 +28,6 @@ func expectClaimsHold(_ e: AnyExperiment, underpoweredAtQuick: [String: String] 
     }
 }
 
-/// Same command and seeds (the quick configuration with `overrides`) at 1 and 2 threads: byte-identical CSVs, SVGs
-/// and config.
-func expectThreadIndependentOutputs(_ e: AnyExperiment, seeds: [Int], overrides: [String] = []) throws {
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
-    Parallel.threads = 1
-    let one = try CLI.execute(e, quick: true, seeds: seeds, overrides: overrides)
-    Parallel.threads = 2
-    let two = try CLI.execute(e, quick: true, seeds: seeds, overrides: overrides)
-    let compared = one.files.filter { ($0.name.hasSuffix(".csv") && $0.name != "timing.csv") || $0.name.hasSuffix(".svg") || $0.name == "config.json" }
-    #expect(compared.contains { $0.name.hasSuffix(".svg") })
-    for f in compared { #expect(two.files.first { $0.name == f.name }?.text == f.text, "\(e.name): \(f.name) depends on the thread count") }
-}
-
 /// The committed default run (results/<name>/claims.csv) agrees with the code's marks: every claim not marked
 /// *not reproduced* holds there, and every marked one does not.
 func expectCommittedVerdictsMatch(_ e: AnyExperiment) throws {

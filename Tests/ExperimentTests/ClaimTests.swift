@@ -20,9 +20,6 @@ import Engine
         try expectClaimsHold(AnyExperiment(KLModes.self))
     }
 
-    @Test(.timeLimit(.minutes(10))) func klModesOutputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(KLModes.self), seeds: [0, 1])
-    }
 
     @Test(.timeLimit(.minutes(10))) func rlRazor() throws {
         try expectClaimsHold(AnyExperiment(RLRazor.self))
@@ -32,12 +29,6 @@ import Engine
         try expectClaimsHold(AnyExperiment(Composition.self))
     }
 
-    /// A few Stage-2 steps and small evaluations from the committed base, at 1 and 2 threads.
-    @Test(.timeLimit(.minutes(10))) func compositionOutputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(Composition.self), seeds: [0, 1],
-                                           overrides: ["steps=1", "evaluationProblems=8", "passAtKProblems=2", "passAtKSamples=4",
-                                                       "trainEvaluationProblems=8"])
-    }
 
     /// The quick run (12 steps × 8 × 8 per method, 32 test problems × 64 samples) is a tenth of the default's RL and
     /// evaluation; two of the default run's holding claims are smaller than its noise (the measurements are in
@@ -61,11 +52,6 @@ import Engine
         ])
     }
 
-    /// Two RL steps of every method from the committed Countdown base and a small evaluation, at 1 and 2 threads.
-    @Test(.timeLimit(.minutes(10))) func countdownOutputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(NegativeReinforcement.self), seeds: [0, 1],
-                                           overrides: ["steps=2", "evaluationProblems=4", "evaluationSamples=8"])
-    }
 
     /// The feature policy as in the default; the sequence policy (a transformer) shortened (see `DPOFamily.quickConfig`).
     @Test(.timeLimit(.minutes(10))) func dpoFamily() throws {
@@ -73,28 +59,16 @@ import Engine
     }
 
 
-    @Test(.timeLimit(.minutes(10))) func dpoFamilyOutputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(DPOFamily.self), seeds: [0, 1],
-                                           overrides: ["steps=40", "sequence.baseSteps=30", "sequence.steps=4", "sequence.measureEvery=2",
-                                                       "sequence.klSamplesPerContext=4"])
-    }
 
     @Test(.timeLimit(.minutes(10))) func lpfMethods() throws {
         try expectClaimsHold(AnyExperiment(LPFMethods.self))
     }
 
-    @Test(.timeLimit(.minutes(10))) func lpfMethodsOutputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(LPFMethods.self), seeds: [0, 1],
-                                           overrides: ["supervisedSteps=50", "ppoSteps=50", "quarkRounds=2"])
-    }
 
     @Test(.timeLimit(.minutes(10))) func arenaTournaments() throws {
         try expectClaimsHold(AnyExperiment(ArenaTournaments.self))
     }
 
-    @Test(.timeLimit(.minutes(10))) func arenaTournamentsOutputsDoNotDependOnThreads() throws {
-        try expectThreadIndependentOutputs(AnyExperiment(ArenaTournaments.self), seeds: [0, 1], overrides: ["groups=50", "rlSteps=20"])
-    }
 
 
 }
