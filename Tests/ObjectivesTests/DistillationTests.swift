@@ -26,7 +26,7 @@ private func distillExpectGradients(_ name: String, _ inputs: [(values: [Float],
 }
 
 /// Fixed pseudo-random values (SplitMix64 via the engine's RandomStream), scaled.
-private func distillRandoms(_ n: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+func distillRandoms(_ n: Int, seed: UInt64, scale: Float = 1) -> [Float] {
     var r = RandomStream(seed: seed)
     return (0..<n).map { _ in r.normal() * scale }
 }
