@@ -34,7 +34,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 ///     UInt64 FNV-1a of every byte before it
 ///
 /// little-endian throughout; strings are UInt32 length + UTF-8. Reading checks the checksum before anything else
-/// and bounds-checks every field, so a truncated or damaged file is an error, never a crash.
+/// and bounds-checks every field (counts and sizes against the bytes left, ranks, names and keys that appear twice),
+/// so a truncated or damaged file is an error, never a crash or an allocation larger than the file.
 public struct Checkpoint: Equatable {
     public struct Entry: Equatable {
         public var name: String
@@ -129,10 +130,16 @@ public struct Checkpoint: Equatable {
         let version = try r.u32()
         guard version == Checkpoint.version else { throw CheckpointError.unsupportedVersion(version) }
         var metadata: [String: String] = [:]
-        for _ in 0..<(try r.count(minBytesEach: 8)) { let k = try r.string(); metadata[k] = try r.string() }
+        for _ in 0..<(try r.count(minBytesEach: 8)) {
+            let k = try r.string()
+            guard metadata[k] == nil else { throw CheckpointError.corrupt("metadata key \(k) appears twice") }
+            metadata[k] = try r.string()
+        }
+        var names = Set<String>()
         var tensors: [Entry] = []
         for _ in 0..<(try r.count(minBytesEach: 8)) {
             let name = try r.string()
+            guard names.insert(name).inserted else { throw CheckpointError.corrupt("tensor \(name) appears twice") }
             let rank = Int(try r.u32())
             guard rank <= Shape.maxRank else { throw CheckpointError.corrupt("tensor \(name) has rank \(rank)") }
             var dims: [Int] = []

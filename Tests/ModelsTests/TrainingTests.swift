@@ -207,3 +207,95 @@ func trainBriefly(seed: UInt64, steps: Int = 3, optimizer: AdamW? = nil, model: 
         #expect(state[0].values.allSatisfy { $0 == 0 })
     }
 }
+
+/// Files whose checksum is valid but whose contents are malformed reach the reader's own guards: wrong, huge or
+/// "negative" (UInt32.max) counts and shapes, truncated tensors, names and keys that appear twice, another model's
+/// tensors. Each is a `CheckpointError`, never a trap, a hang, a half-load or an allocation larger than the file.
+@Suite struct CheckpointStructureFuzz {
+    /// The format written field by field (an independent twin of `Checkpoint.encoded`), with the checksum made last.
+    struct Writer {
+        var bytes = Array("PTLCKPT\0".utf8)
+        mutating func u32(_ x: UInt32) { withUnsafeBytes(of: x.littleEndian) { bytes += $0 } }
+        mutating func string(_ s: String) { let b = Array(s.utf8); u32(UInt32(b.count)); bytes += b }
+        mutating func tensor(_ name: String, dims: [UInt32], values: Int) {
+            string(name); u32(UInt32(dims.count)); for d in dims { u32(d) }
+            for i in 0..<values { u32(Float(i).bitPattern) }
+        }
+        func sealed() -> [UInt8] {
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+            var out = bytes
+            withUnsafeBytes(of: h.littleEndian) { out += $0 }
+            return out
+        }
+    }
+
+    static func file(metadata: [(String, String)] = [], tensorCount: UInt32? = nil, _ tensors: (inout Writer) -> Void) -> [UInt8] {
+        var w = Writer()
+        w.u32(1)
+        w.u32(UInt32(metadata.count)); for (k, v) in metadata { w.string(k); w.string(v) }
+        var body = Writer(bytes: [])
+        tensors(&body)
+        w.u32(tensorCount ?? UInt32(body.bytes.isEmpty ? 0 : 1))
+        w.bytes += body.bytes
+        return w.sealed()
+    }
+
+    @Test func theTwinWritesWhatTheReaderReads() throws {
+        let b = Self.file(metadata: [("a", "1")]) { $0.tensor("w", dims: [2, 3], values: 6) }
+        let c = try Checkpoint.decode(b)
+        #expect(c.metadata == ["a": "1"] && c.tensors.count == 1 && c.tensors[0].shape == Shape(2, 3) && c.tensors[0].values.count == 6)
+    }
+
+    @Test func malformedContentsWithAValidChecksumAreErrors() {
+        let cases: [(String, [UInt8])] = [
+            ("huge tensor count", Self.file(tensorCount: .max) { $0.tensor("w", dims: [2], values: 2) }),
+            ("two tensors declared, one present", Self.file(tensorCount: 2) { $0.tensor("w", dims: [2], values: 2) }),
+            ("rank 9", Self.file { $0.tensor("w", dims: Array(repeating: 1, count: 9), values: 1) }),
+            ("rank UInt32.max", Self.file { $0.string("w"); $0.u32(.max) }),
+            ("a dimension of UInt32.max", Self.file { $0.tensor("w", dims: [.max], values: 4) }),
+            ("dimensions whose product overflows", Self.file { $0.tensor("w", dims: [.max, .max, .max, .max], values: 4) }),
+            ("a truncated tensor", Self.file { $0.tensor("w", dims: [4, 4], values: 15) }),
+            ("more values than the shape", Self.file { $0.tensor("w", dims: [2], values: 3) }),
+            ("a name length of UInt32.max", Self.file { $0.u32(.max) }),
+            ("invalid UTF-8 in a name", Self.file { $0.u32(2); $0.bytes += [0xC3, 0x28]; $0.u32(1); $0.u32(1); $0.u32(0) }),
+            ("a metadata key twice", Self.file(metadata: [("k", "1"), ("k", "2")]) { _ in }),
+            ("a huge metadata count", { var w = Writer(); w.u32(1); w.u32(.max); w.u32(0); return w.sealed() }()),
+            ("an unsupported version", { var w = Writer(); w.u32(7); w.u32(0); w.u32(0); return w.sealed() }()),
+        ]
+        for (what, bytes) in cases {
+            #expect(throws: CheckpointError.self, "\(what)") { try Checkpoint.decode(bytes) }
+        }
+        var twice = Writer()
+        twice.u32(1); twice.u32(0); twice.u32(2)
+        twice.tensor("w", dims: [1], values: 1); twice.tensor("w", dims: [1], values: 1)
+        #expect(throws: CheckpointError.corrupt("tensor w appears twice")) { try Checkpoint.decode(twice.sealed()) }
+    }
+
+    /// Random structural mutations of a real model's file (a field rewritten with an extreme value, the checksum made
+    /// again): decoding throws or returns, and restoring what it returns into the model throws or loads it whole.
+    @Test func mutatedFieldsOfARealFileNeverTrapOrHalfLoad() throws {
+        var rng = RandomStream(seed: 5)
+        let m = Transformer(TransformerConfig(vocabularySize: 10, contextLength: 8, modelWidth: 8, layers: 1, heads: 2), rng: &rng)
+        let valid = Checkpoint(parameters: m.parameters).encoded()
+        let body = Array(valid.dropLast(8))
+        let before = m.parameters.flatValues
+        var fuzz = RandomStream(seed: 6)
+        let extremes: [UInt32] = [0, 1, 2, 8, 9, 0xFFFF, 0x7FFF_FFFF, 0xFFFF_FFFF]
+        var decoded = 0
+        for _ in 0..<3000 {
+            var w = Writer(bytes: body)
+            let at = 12 + 4 * fuzz.int((body.count - 12) / 4)
+            let v = extremes[fuzz.int(extremes.count)]
+            withUnsafeBytes(of: v.littleEndian) { for i in 0..<4 where at + i < w.bytes.count { w.bytes[at + i] = $0[i] } }
+            if fuzz.int(4) == 0 { w.bytes = Array(w.bytes.prefix(12 + fuzz.int(w.bytes.count - 12))) }
+            guard let c = try? Checkpoint.decode(w.sealed()) else { continue }
+            decoded += 1
+            do { try c.restore(into: m.parameters) } catch is CheckpointError {
+                #expect(m.parameters.flatValues == before, "a failed restore changed the model")
+            }
+            try Checkpoint.decode(valid).restore(into: m.parameters)
+        }
+        #expect(decoded > 0)
+    }
+}
