@@ -137,19 +137,20 @@ public struct AnyExperiment {
         methodNames = E.methodNames(E.defaultConfig); quickMethodNames = E.methodNames(E.quickConfig)
         methodExamples = E.methodExamples; hasBase = E.hasBase; notesPath = E.notesPath
         defaultConfigHash = CanonicalJSON.hash(E.defaultConfig)
-        check = { quick, overrides in
+        /// The configuration a run uses: the overrides applied to the default or quick one, validated.
+        func configured(_ quick: Bool, _ overrides: [(String, String)]) throws -> E.Config {
             let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
+            return config
         }
+        check = { quick, overrides in _ = try configured(quick, overrides) }
         leafKeys = ConfigOverrides.leafKeys(of: E.quickConfig)
         trainBase = { quick, overrides, force, context in
-            let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
-            if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
+            let config = try configured(quick, overrides)
             return try E.trainBase(config: config, force: force, context: context)
         }
         execute = { quick, overrides, seeds, context in
-            let config = try ConfigOverrides.apply(overrides, to: quick ? E.quickConfig : E.defaultConfig)
-            if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
+            let config = try configured(quick, overrides)
             try E.prepare(config: config, context: context)
             context.progress.expect(E.workPerSeed(config) * seeds.count)
             let results = try runSeeds(seeds) { try E.runSeed(config: config, seed: $0, context: context) }
