@@ -23,6 +23,7 @@ let registry: [AnyExperiment] = [
     AnyExperiment(ArenaTournaments.self),
 ]
 
+ResultsFolder.installSignalCleanup()
 let status = CLI.main(Array(CommandLine.arguments.dropFirst()), registry: registry)
 // For the tests that check a --threads 2 run really used a second worker.
 if ProcessInfo.processInfo.environment["POSTTRAINLAB_POOL_STATS"] != nil {

@@ -216,7 +216,7 @@ public enum CLI {
                 var failing: [String] = []
                 for e in selected {
                     let dir = root.appendingPathComponent(e.name, isDirectory: true)
-                    try AtomicFile.checkWritable(dir)
+                    ResultsFolder.cleanLeftovers(of: dir)
                     let n = o.seeds ?? e.defaultSeeds
                     let seeds = Array(o.seedBase..<(o.seedBase + n))
                     var cmd = "swift run Experiment \(e.name)"
@@ -225,7 +225,7 @@ public enum CLI {
                     if o.seedBase != 0 { cmd += " --seed-base \(o.seedBase)" }
                     for kv in o.overrides { cmd += " --set \(kv)" }
                     let result = try execute(e, quick: o.quick, seeds: seeds, overrides: o.overrides, command: cmd, progress: Progress(label: e.name))
-                    for f in result.files { try AtomicFile.write(f.text, to: dir.appendingPathComponent(f.name)) }
+                    try ResultsFolder.replace(dir, with: result.files)
                     print(Report.terminalTable(e.name, result.claims) + "  wrote \(dir.path)/ in \(String(format: "%.1f", result.runtime)) s\n")
                     failing += result.claims.filter { $0.verdict != .holds && $0.spec.notReproduced == nil }.map { "\(e.name) \($0.spec.id)" }
                 }

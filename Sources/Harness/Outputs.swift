@@ -67,6 +67,80 @@ public enum AtomicFile {
     }
 }
 
+/// A run's results folder, replaced whole. The files go to a temporary folder beside it (`.<name>.tmp-<pid>`), which
+/// is swapped in at the end: the old folder is renamed aside (`.<name>.old-<pid>`), the new one renamed in, then the
+/// old one removed (a plain rename cannot replace a non-empty folder). SIGINT or SIGTERM (with
+/// `installSignalCleanup`) removes the temporary folder and leaves the previous results whole; after SIGKILL the next
+/// run's `cleanLeftovers` restores an aside folder whose swap did not finish and removes the rest.
+public enum ResultsFolder {
+    nonisolated(unsafe) private static var inFlight: [String] = []
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    static func temporary(_ dir: URL) -> URL {
+        dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+    }
+    static func aside(_ dir: URL) -> URL {
+        dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent).old-\(ProcessInfo.processInfo.processIdentifier)")
+    }
+
+    /// What an interrupted earlier run left beside `dir`: an aside folder is renamed back when `dir` is missing (the
+    /// swap stopped between its two renames); every other leftover is removed.
+    public static func cleanLeftovers(of dir: URL) {
+        let fm = FileManager.default
+        let parent = dir.deletingLastPathComponent()
+        guard let names = try? fm.contentsOfDirectory(atPath: parent.path) else { return }
+        let prefix = "." + dir.lastPathComponent + "."
+        for n in names.sorted() where n.hasPrefix(prefix + "old-") && !fm.fileExists(atPath: dir.path) {
+            _ = rename(parent.appendingPathComponent(n).path, dir.path)
+        }
+        for n in names where n.hasPrefix(prefix + "tmp-") || n.hasPrefix(prefix + "old-") {
+            try? fm.removeItem(at: parent.appendingPathComponent(n))
+        }
+    }
+
+    /// Writes `files` into a fresh folder and swaps it in place of `dir`.
+    public static func replace(_ dir: URL, with files: [(name: String, text: String)]) throws {
+        let fm = FileManager.default
+        let tmp = temporary(dir), old = aside(dir)
+        lock.lock(); inFlight.append(tmp.path); lock.unlock()
+        defer { lock.lock(); inFlight.removeAll { $0 == tmp.path }; lock.unlock() }
+        do {
+            try? fm.removeItem(at: tmp)
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+            for f in files { try Data(f.text.utf8).write(to: tmp.appendingPathComponent(f.name)) }
+            if fm.fileExists(atPath: dir.path), rename(dir.path, old.path) != 0 { throw UsageError("cannot move \(dir.path) aside") }
+            if rename(tmp.path, dir.path) != 0 {
+                _ = rename(old.path, dir.path)
+                throw UsageError("cannot move the new results into \(dir.path)")
+            }
+            try? fm.removeItem(at: old)
+        } catch let e as UsageError {
+            try? fm.removeItem(at: tmp)
+            throw e
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw UsageError("cannot write \(dir.path): \(error)")
+        }
+    }
+
+    /// SIGINT and SIGTERM remove the temporary folders being written, then exit with 128 + the signal.
+    public static func installSignalCleanup() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                lock.lock(); let paths = inFlight; lock.unlock()
+                for p in paths { try? FileManager.default.removeItem(atPath: p) }
+                FileHandle.standardError.write(Data("Experiment: interrupted; the previous results are unchanged\n".utf8))
+                exit(128 + sig)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
+
 /// Everything a finished run writes, rendered to strings first (so tests can compare bytes without touching disk).
 struct RunOutputs {
     var files: [(name: String, text: String)] = []

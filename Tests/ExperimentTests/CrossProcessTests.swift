@@ -83,3 +83,58 @@ import Foundation
         #expect(text.split(separator: "\n").count == 1, "\(args): stderr was \(text)")
     }
 }
+
+/// Interrupted runs lose nothing: a run killed by SIGTERM or SIGINT mid-run leaves the previous results folder whole
+/// and no temporary folder; what a SIGKILLed run leaves (a temporary folder, or an old folder aside with the results
+/// missing) is cleaned up, or put back, by the next run.
+@Suite(.serialized) struct InterruptedRunTests {
+    static func previousResults(_ root: URL, _ name: String) throws -> URL {
+        let dir = root.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data("previous".utf8).write(to: dir.appendingPathComponent("claims.csv"))
+        return dir
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT]) func aSignalMidRunLeavesThePreviousResultsWhole(_ sig: Int32) throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrossProcessTests.binary.path))
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("interrupted-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let dir = try Self.previousResults(root, "rl-razor")
+        let p = Process()
+        p.executableURL = CrossProcessTests.binary
+        p.arguments = ["rl-razor", "--quick", "--out", root.path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 3)
+        #expect(p.isRunning, "the run ended before it could be interrupted")
+        kill(p.processIdentifier, sig)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + sig, "exit \(p.terminationStatus)")
+        #expect(try String(contentsOf: dir.appendingPathComponent("claims.csv"), encoding: .utf8) == "previous")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["rl-razor"], "a temporary folder was left")
+    }
+
+    @Test func theNextRunCleansUpAfterAKill() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrossProcessTests.binary.path))
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        // a swap that stopped between its renames: the results aside, none in place, and a half-written folder
+        let aside = root.appendingPathComponent(".arena-tournaments.old-99999"), tmp = root.appendingPathComponent(".arena-tournaments.tmp-99999")
+        try fm.createDirectory(at: aside, withIntermediateDirectories: true)
+        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        try Data("previous".utf8).write(to: aside.appendingPathComponent("claims.csv"))
+        let p = Process()
+        p.executableURL = CrossProcessTests.binary
+        p.arguments = ["arena-tournaments", "--quick", "--set", "groups=20", "--set", "rlSteps=5", "--out", root.path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(try fm.contentsOfDirectory(atPath: root.path).sorted() == ["README.md", "arena-tournaments"])
+        let claims = try String(contentsOf: root.appendingPathComponent("arena-tournaments/claims.csv"), encoding: .utf8)
+        #expect(claims.hasPrefix("claim,"), "the new run's results replace the restored ones")
+    }
+}
