@@ -46,13 +46,18 @@ func expectCommittedVerdictsMatch(_ e: AnyExperiment) throws {
     }
 }
 
+/// The key and value of a `--help` example (`--set key=value   # comment`, the value possibly quoted).
+func methodExamplePair(_ example: String) -> (String, String) {
+    let kv = example.split(separator: " ", maxSplits: 1)[1].split(separator: "#")[0].trimmingCharacters(in: .whitespaces)
+        .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
+    let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
+    return (parts[0], parts[1])
+}
+
 /// Every `--set` example of an experiment's `--help` parses against its quick configuration and validates.
 func expectMethodExamplesValidate<E: Experiment>(_: E.Type) throws {
     for example in E.methodExamples {
-        let kv = example.split(separator: " ", maxSplits: 1)[1].split(separator: "#")[0].trimmingCharacters(in: .whitespaces)
-            .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-        let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
-        let config = try ConfigOverrides.apply([(parts[0], parts[1])], to: E.quickConfig)
+        let config = try ConfigOverrides.apply([methodExamplePair(example)], to: E.quickConfig)
         #expect(E.validate(config) == nil, "\(example)")
     }
 }

@@ -176,13 +176,7 @@ func forEachRestatedExample(_ rendering: CompositionRendering, seed: UInt64,
         #expect(c.methods[1].recipe.advantage == .drGRPO && c.methods[1].levels == [2])
         #expect(Composition.validate(c) == nil)
         // every example of --help parses
-        for example in Composition.methodExamples {
-            let kv = example.split(separator: " ", maxSplits: 1)[1].split(separator: "#")[0].trimmingCharacters(in: .whitespaces)
-                .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-            let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
-            let config = try ConfigOverrides.apply([(parts[0], parts[1])], to: Composition.quickConfig)
-            #expect(Composition.validate(config) == nil, "\(example)")
-        }
+        try expectMethodExamplesValidate(Composition.self)
         var twice = Composition.quickConfig
         twice.methods = [twice.methods[0], twice.methods[0]]
         #expect(Composition.validate(twice) != nil)

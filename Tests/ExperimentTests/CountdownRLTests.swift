@@ -132,12 +132,7 @@ struct CountdownRLTests {
 /// the valid ranges, and `--train-base`.
 @Suite struct CountdownDeclarationTests {
     /// The `key=value` of a `--help` example (`--set key=value   # comment`, the pair possibly in single quotes).
-    static func pair(_ example: String) -> (String, String) {
-        let kv = example.split(separator: " ", maxSplits: 1)[1].split(separator: "#")[0].trimmingCharacters(in: .whitespaces)
-            .trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-        let parts = kv.split(separator: "=", maxSplits: 1).map(String.init)
-        return (parts[0], parts[1])
-    }
+    static func pair(_ example: String) -> (String, String) { methodExamplePair(example) }
 
     /// One seed's results for `methods`, every evaluation and trace the same (the base inside the gate).
     static func results(_ methods: [NamedMethod<CountdownMethod>], seeds: Int = 3) -> [CountdownSeedResult] {

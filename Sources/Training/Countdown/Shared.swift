@@ -183,3 +183,38 @@ extension CountdownShared {
         return CountdownSeedResult(base: evaluation, runs: runs)
     }
 }
+
+/// An experiment that RL-trains Countdown methods from the shared base (negative-reinforcement, minimalist-rl). The
+/// base's preparation, `--train-base` and the per-seed run are the same for both; they differ in their methods and in
+/// whether each run keeps the frozen base as a reference to measure KL(π ‖ base).
+public protocol CountdownExperiment: Experiment where Config: CountdownSchedule, SeedResult == CountdownSeedResult {
+    static var catalogue: MethodCatalogue<CountdownMethod> { get }
+    /// Whether each run measures its KL to the frozen base (it then keeps the base as a reference model).
+    static var measuresKLToBase: Bool { get }
+}
+
+extension CountdownExperiment {
+    public static var hasBase: Bool { true }
+
+    /// The base and its evaluation for the configuration `prepare` last loaded (nil before it).
+    public static var shared: CountdownShared? { CountdownShared.cache?.value }
+
+    /// Loads the committed Countdown base (or trains and saves it when it is missing or was made from another
+    /// configuration), then evaluates it once for every seed.
+    public static func prepare(config c: Config, context: RunContext) throws {
+        _ = try CountdownShared.prepare(c.base, problems: c.evaluationProblems, samples: c.evaluationSamples, experiment: name, context: context)
+    }
+
+    /// `--train-base`: trains `config.base`, measures its gate (pass@k on every test problem, 256 samples each) and
+    /// saves it as the committed base both experiments share; refuses to replace an existing file unless `force`.
+    public static func trainBase(config c: Config, force: Bool, context: RunContext) throws -> (files: [(name: String, text: String)], summary: String) {
+        try CountdownBase.trainBase(c.base, force: force, experiment: name, context: context)
+    }
+
+    /// Every method from the base on one seed, each evaluated on the test set.
+    public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> CountdownSeedResult {
+        let shared = try CountdownShared.prepare(c.base, problems: c.evaluationProblems, samples: c.evaluationSamples, experiment: name, context: context)
+        return try shared.runSeed(c, methods: catalogue.resolve(c.methods).methods, seed: seed, experiment: name,
+                                  withReference: measuresKLToBase, context: context)
+    }
+}
