@@ -67,8 +67,6 @@ public enum RLRazor: Experiment {
         public var oracleMargin = 0.01
         /// Claims 4 and 5: equivalence margin on the drop difference. Valid: (0, 1].
         public var equivalenceMargin = 0.02
-        /// Resamples of the bootstrap over runs for claim 2b. Valid: 1…1,000,000.
-        public var bootstrapResamples = 2000
         /// RL steps between rows of training.csv (the last step is always written). Valid: 1…100,000.
         public var trainingLogEvery = 25
     }
@@ -85,7 +83,6 @@ public enum RLRazor: Experiment {
         var c = Config()
         c.pretrainEpochs = 100; c.evaluationPerTask = 500
         c.learningRates = [3e-4, 1e-3]
-        c.bootstrapResamples = 1000
         return c
     }()
 
@@ -108,7 +105,6 @@ public enum RLRazor: Experiment {
         if !(c.minimumGain >= 0 && c.minimumGain <= 1) { return "minimumGain must be in 0…1" }
         if !(c.oracleMargin >= 0 && c.oracleMargin <= 1) { return "oracleMargin must be in 0…1" }
         if !(c.equivalenceMargin > 0 && c.equivalenceMargin <= 1) { return "equivalenceMargin must be in (0, 1]" }
-        if !(1...1_000_000).contains(c.bootstrapResamples) { return "bootstrapResamples must be in 1…1,000,000" }
         if !(1...100_000).contains(c.trainingLogEvery) { return "trainingLogEvery must be in 1…100,000" }
         if !(1...16).contains(c.methods.count) { return "methods must list 1…16 methods" }
         let named = resolve(c.methods)

@@ -79,7 +79,7 @@ extension RLRazor {
         arg-max accuracy is in runs.csv beside it. Prior-task accuracy is arg-max accuracy. KLs and total variation are exact over \
         the 10 classes, averaged over the held-out new-task images; weight L2 is ‖θ − θ₀‖. Matched-accuracy comparisons \
         interpolate each method's sweep piecewise-linearly at the highest accuracy both compared methods reach on each seed; \
-        pooled claims bootstrap the per-seed paired differences.
+        pooled claims put a one-sided 95% t-bound on the mean of the per-seed paired differences (equivalence: TOST, the 90% t-interval inside the margin).
         """
         return [("Setup", setup), ("Our numbers beside the paper's", md)]
     }

@@ -138,9 +138,7 @@ public enum CLI {
         context.progress.finish()
         let runtime = Date().timeIntervalSince(start)
         let a = execution.analysis
-        let claims = execution.claims.map { spec in
-            ClaimEvaluator.evaluate(spec, a.evidence[spec.id], bootstrapSeed: RandomStream(seed: 0xC1A1).child("\(e.name)/\(spec.id)").key)
-        }
+        let claims = execution.claims.map { ClaimEvaluator.evaluate($0, a.evidence[$0.id]) }
         let seedList = seeds.map(String.init).joined(separator: ", ")
         let indentedConfig = execution.configJSON.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n  ")
         let configFile = "{\n  \"experiment\" : \"\(e.name)\",\n  \"version\" : \"\(packageVersion)\",\n  \"quick\" : \(quick),\n  \"seeds\" : [\(seedList)],\n  \"configHash\" : \"\(execution.configHash)\",\n  \"config\" : \(indentedConfig)\n}\n"

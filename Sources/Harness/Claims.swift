@@ -43,8 +43,11 @@ public enum ClaimDirection: Sendable, Equatable {
 }
 
 /// Per-seed: computed on each seed; holds in ≥ 80% of seeds (4 of 5) when there are at least 5, else in every
-/// seed. Pooled: computed across seeds; holds when the one-sided 95% bootstrap bound of the mean lies on the
-/// claimed side (for `.within`, when the two-sided 90% bootstrap interval lies inside ±margin).
+/// seed. Pooled: computed across seeds from one paired value per seed; holds when the one-sided 95% Student-t bound
+/// of their mean lies on the claimed side. For `.within` (equivalence) it is TOST, two one-sided t-tests at 5%:
+/// holds when the two-sided 90% t-interval lies inside ±margin. A t-interval over 3–5 seeds is wider than a
+/// percentile bootstrap of the same values, which is too optimistic at that size; runs within a seed are never
+/// resampled as if independent.
 public enum ClaimKind: String, Sendable { case perSeed = "per-seed", pooled }
 
 /// A claim, declared in code before any run.
@@ -74,11 +77,9 @@ public enum ClaimEvidence: Sendable {
     /// One value per seed (seed order); nil where the run diverged or the seed's precondition failed
     /// (`preconditionFailed[i]` then says why).
     case perSeed(values: [Double?], preconditionFailed: [String?])
-    /// The per-seed (paired) values the bootstrap resamples; `precondition` is nil when met, else the reason.
+    /// One (paired) value per seed, in seed order, whose mean the t-bound tests; `precondition` is nil when met, else
+    /// the reason.
     case pooled(values: [Double], precondition: String?)
-    /// A statistic whose one-sided 95% bound the experiment computed itself (e.g. a bootstrap over runs of a
-    /// difference of R²s): holds when `bound` lies on the claimed side. `description` says how the bound was made.
-    case bound(estimate: Double, bound: Double, description: String, seedsHolding: Int, seedsTotal: Int, precondition: String?)
     /// The claim cannot be judged in this run (e.g. a method it compares is not among the run's methods): inconclusive.
     case unavailable(reason: String)
 
@@ -120,7 +121,7 @@ public enum ClaimEvaluator {
     /// Seeds that must hold for a per-seed claim: 80% (rounded up) from 5 seeds on, else all.
     public static func required(seeds n: Int) -> Int { n >= 5 ? Int((0.8 * Double(n)).rounded(.up)) : n }
 
-    public static func evaluate(_ spec: ClaimSpec, _ evidence: ClaimEvidence?, bootstrapSeed: UInt64 = 0x5EED) -> ClaimResult {
+    public static func evaluate(_ spec: ClaimSpec, _ evidence: ClaimEvidence?) -> ClaimResult {
         guard let evidence else {
             return ClaimResult(spec: spec, value: .nan, bound: "", seedsHolding: 0, seedsTotal: 0, verdict: .inconclusive,
                                note: "no evidence was produced")
@@ -141,13 +142,6 @@ public enum ClaimEvaluator {
                                bound: "\(spec.direction.symbol) \(format(spec.direction.threshold)) in ≥ \(need) of \(n) seeds",
                                seedsHolding: holding, seedsTotal: n, verdict: verdict,
                                note: reasons.isEmpty ? "" : "precondition failed: " + reasons.joined(separator: "; "))
-        case let .bound(estimate, bound, description, holding, total, precondition):
-            if let precondition {
-                return ClaimResult(spec: spec, value: estimate, bound: "", seedsHolding: holding, seedsTotal: total,
-                                   verdict: .inconclusive, note: "precondition failed: \(precondition)")
-            }
-            return ClaimResult(spec: spec, value: estimate, bound: "\(description) \(format(bound))", seedsHolding: holding,
-                               seedsTotal: total, verdict: bound.isFinite && spec.direction.holds(bound) ? .holds : .fails, note: "")
         case let .pooled(values, precondition):
             let n = values.count
             let mean = n > 0 ? Statistics.mean(values) : .nan
@@ -160,18 +154,17 @@ public enum ClaimEvaluator {
                 return ClaimResult(spec: spec, value: mean, bound: "", seedsHolding: holding, seedsTotal: n,
                                    verdict: .fails, note: "fewer than 2 finite values (diverged runs count as failing)")
             }
-            var rng = RandomStream(seed: bootstrapSeed)
             let holds: Bool, bound: String
             switch spec.direction {
             case let .below(t), let .atMost(t):
-                let upper = Statistics.bootstrapBound(values, side: .upper, level: 0.95, rng: &rng)
-                holds = upper < t || (upper <= t && spec.direction == .atMost(t)); bound = "95% upper bound \(format(upper))"
+                let upper = Statistics.tBound(values, side: .upper, level: 0.95)
+                holds = upper < t || (upper <= t && spec.direction == .atMost(t)); bound = "95% upper t-bound \(format(upper))"
             case let .above(t), let .atLeast(t):
-                let lower = Statistics.bootstrapBound(values, side: .lower, level: 0.95, rng: &rng)
-                holds = lower > t || (lower >= t && spec.direction == .atLeast(t)); bound = "95% lower bound \(format(lower))"
+                let lower = Statistics.tBound(values, side: .lower, level: 0.95)
+                holds = lower > t || (lower >= t && spec.direction == .atLeast(t)); bound = "95% lower t-bound \(format(lower))"
             case let .within(m):
-                let ci = Statistics.bootstrapInterval(values, level: 0.90, rng: &rng)
-                holds = ci.lower >= -m && ci.upper <= m; bound = "90% interval [\(format(ci.lower)), \(format(ci.upper))]"
+                let ci = Statistics.tInterval(values, level: 0.90)
+                holds = ci.lower >= -m && ci.upper <= m; bound = "TOST: 90% t-interval [\(format(ci.lower)), \(format(ci.upper))]"
             }
             return ClaimResult(spec: spec, value: mean, bound: bound, seedsHolding: holding, seedsTotal: n,
                                verdict: holds ? .holds : .fails, note: "")

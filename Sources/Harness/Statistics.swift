@@ -229,6 +229,20 @@ public enum Statistics {
         return (m - half, m + half)
     }
 
+    /// One-sided Student-t confidence bound for the mean at `level` (e.g. 0.95): x̄ − t_{level, n−1} · s/√n when
+    /// `side == .lower` (the mean is ≥ it with confidence `level`), x̄ + t_{level, n−1} · s/√n when `.upper`.
+    /// For n < 2 returns x̄ (NaN for empty). Stops unless 0 < level < 1.
+    public static func tBound(_ x: [Double], side: Side, level: Double = 0.95) -> Double {
+        require(level > 0 && level < 1, "Statistics.tBound: level must be in (0, 1), got \(level)")
+        let m = mean(x)
+        guard x.count >= 2 else { return m }
+        let half = tQuantile(level, degreesOfFreedom: x.count - 1) * standardError(x)
+        return side == .lower ? m - half : m + half
+    }
+
+    /// Which end of a one-sided bound.
+    public enum Side: Sendable { case lower, upper }
+
     // MARK: - Bootstrap
 
     /// Bootstrap replicates of `statistic` (default: the mean), sorted ascending.
@@ -279,9 +293,6 @@ public enum Statistics {
         let alpha = 1 - level
         return (quantile(sorted: reps, alpha / 2), quantile(sorted: reps, 1 - alpha / 2))
     }
-
-    /// Which end of a one-sided bound.
-    public enum Side: Sendable { case lower, upper }
 
     /// One-sided percentile bootstrap bound at `level` (e.g. 0.95): the (1 − level) quantile of the replicates when
     /// `side == .lower` (the statistic is ≥ it with ~level confidence), the `level` quantile when `side == .upper`.

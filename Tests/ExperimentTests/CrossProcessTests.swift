@@ -10,7 +10,7 @@ import Foundation
 
     /// The small runs: experiment, seeds, overrides.
     static let runs: [(name: String, seeds: Int, overrides: [String])] = [
-        ("rl-razor", 2, ["pretrainPerTask=60", "pretrainEpochs=3", "evaluationPerTask=60", "fineTuneSteps=20", "bootstrapResamples=20"]),
+        ("rl-razor", 2, ["pretrainPerTask=60", "pretrainEpochs=3", "evaluationPerTask=60", "fineTuneSteps=20"]),
         ("kl-modes", 2, []),
         ("composition", 2, ["steps=1", "evaluationProblems=8", "passAtKProblems=2", "passAtKSamples=4", "trainEvaluationProblems=8"]),
         ("negative-reinforcement", 2, ["steps=2", "evaluationProblems=4", "evaluationSamples=8"]),

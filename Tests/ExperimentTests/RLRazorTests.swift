@@ -51,7 +51,7 @@ import Objectives
     @Test func aChangedGRPOMakesItsClaimsInconclusive() throws {
         var c = try ConfigOverrides.apply([("methods.0.rl.advantage", "drGRPO")], to: RLRazor.quickConfig)
         c.pretrainPerTask = 20; c.pretrainEpochs = 1; c.evaluationPerTask = 20; c.fineTuneSteps = 3; c.batchSize = 4
-        c.hiddenWidths = [8]; c.trainingLogEvery = 2; c.bootstrapResamples = 10
+        c.hiddenWidths = [8]; c.trainingLogEvery = 2
         let context = RunContext(experiment: "rl-razor", progress: Progress(label: "test", enabled: false))
         let results = try [0].map { try RLRazor.runSeed(config: c, seed: $0, context: context) }
         let analysis = RLRazor.analyze(config: c, seeds: [0], results: results, context: context)

@@ -136,20 +136,31 @@ let registry = [AnyExperiment(Toy.self)]
         #expect(ClaimEvaluator.evaluate(below, nil).verdict == .inconclusive)
     }
 
-    @Test func pooledUsesOneSidedBootstrapBounds() {
+    /// Pooled claims: a one-sided 95% t-bound on the mean of the per-seed values (scipy: mean ∓
+    /// stats.t.ppf(0.95, n − 1) · stats.sem(x)); equivalence claims: TOST, the 90% t-interval inside ±margin.
+    @Test func pooledUsesOneSidedTBoundsAndTOST() {
         let above = ClaimSpec(id: "p", description: "", statistic: "", direction: .above(0), kind: .pooled)
-        #expect(ClaimEvaluator.evaluate(above, .pooled(values: [0.9, 1.1, 1.0, 0.95, 1.05], precondition: nil)).verdict == .holds)
+        let tight = ClaimEvaluator.evaluate(above, .pooled(values: [0.9, 1.1, 1.0, 0.95, 1.05], precondition: nil))
+        #expect(tight.verdict == .holds && tight.bound == "95% lower t-bound 0.9246")     // scipy 0.9246278340468839
         #expect(ClaimEvaluator.evaluate(above, .pooled(values: [-1, 2, -1.5, 1, 0.2], precondition: nil)).verdict == .fails)
+        // Every value positive, so a percentile bootstrap of the mean (its minimum is 0.05) would hold; over 3 seeds
+        // the t-bound is −0.1991 (scipy −0.19913946224692342; one-sided p = 0.134): fails.
+        let overclaim = ClaimEvaluator.evaluate(above, .pooled(values: [0.5, 0.1, 0.05], precondition: nil))
+        #expect(overclaim.verdict == .fails && overclaim.bound == "95% lower t-bound -0.1991")
+        // p = 0.0036 (scipy lower bound 0.3879074053748239): holds on 3 seeds
+        #expect(ClaimEvaluator.evaluate(above, .pooled(values: [0.5, 0.45, 0.6], precondition: nil)).verdict == .holds)
+        let below = ClaimSpec(id: "b", description: "", statistic: "", direction: .below(0.05), kind: .pooled)
+        let upper = ClaimEvaluator.evaluate(below, .pooled(values: [0.03, 0.05, 0.01, 0.04, 0.02], precondition: nil))
+        #expect(upper.verdict == .holds && upper.bound == "95% upper t-bound 0.04507")     // scipy 0.04507443319062322
         #expect(ClaimEvaluator.evaluate(above, .pooled(values: [1, 1, 1], precondition: "base too weak")).verdict == .inconclusive)
         #expect(ClaimEvaluator.evaluate(above, .pooled(values: [1, .nan, 1], precondition: nil)).verdict == .fails)
-        // a bound the experiment computed itself (e.g. a bootstrap over runs)
-        #expect(ClaimEvaluator.evaluate(above, .bound(estimate: 0.3, bound: 0.1, description: "lower", seedsHolding: 5, seedsTotal: 5, precondition: nil)).verdict == .holds)
-        #expect(ClaimEvaluator.evaluate(above, .bound(estimate: 0.3, bound: -0.1, description: "lower", seedsHolding: 3, seedsTotal: 5, precondition: nil)).verdict == .fails)
-        #expect(ClaimEvaluator.evaluate(above, .bound(estimate: 0.3, bound: .nan, description: "lower", seedsHolding: 0, seedsTotal: 5, precondition: nil)).verdict == .fails)
-        #expect(ClaimEvaluator.evaluate(above, .bound(estimate: 0.3, bound: 0.1, description: "lower", seedsHolding: 5, seedsTotal: 5, precondition: "too few runs")).verdict == .inconclusive)
         let equivalent = ClaimSpec(id: "e", description: "", statistic: "", direction: .within(0.02), kind: .pooled)
-        #expect(ClaimEvaluator.evaluate(equivalent, .pooled(values: [0.001, -0.002, 0.003, 0.0, -0.001], precondition: nil)).verdict == .holds)
+        // scipy 90% interval [−0.001633883947548137, 0.002033883947548136]
+        let tost = ClaimEvaluator.evaluate(equivalent, .pooled(values: [0.001, -0.002, 0.003, 0.0, -0.001], precondition: nil))
+        #expect(tost.verdict == .holds && tost.bound == "TOST: 90% t-interval [-0.001634, 0.002034]")
         #expect(ClaimEvaluator.evaluate(equivalent, .pooled(values: [0.03, 0.05, 0.01, 0.04, 0.02], precondition: nil)).verdict == .fails)
+        // mean 0.016 inside the margin, but the interval [−0.001644, 0.03364] (scipy) is not: TOST fails
+        #expect(ClaimEvaluator.evaluate(equivalent, .pooled(values: [0.02, 0.035, -0.01, 0.005, 0.03], precondition: nil)).verdict == .fails)
     }
 }
 

@@ -176,6 +176,20 @@ private func close(_ a: Double, _ b: Double, abs: Double = 1e-12, rel: Double = 
         #expect(close(two.upper, 7.353102368087347, abs: 1e-10))
     }
 
+    /// One-sided bounds against scipy: mean ∓ stats.t.ppf(0.95, n − 1) · stats.sem(x).
+    @Test func tBoundVsScipy() {
+        let x5 = [0.9, 1.1, 1.0, 0.95, 1.05]
+        #expect(close(Statistics.tBound(x5, side: .lower), 0.9246278340468839, abs: 1e-12))
+        #expect(close(Statistics.tBound(x5, side: .upper), 1.0753721659531161, abs: 1e-12))
+        let x3 = [0.012, -0.004, 0.031]
+        #expect(close(Statistics.tBound(x3, side: .lower), -0.01653855642697309, abs: 1e-12))
+        #expect(close(Statistics.tBound(x3, side: .upper), 0.04253855642697309, abs: 1e-12))
+        // The 0.95 one-sided bound is the 90% two-sided interval's end.
+        let ci = Statistics.tInterval(x3, level: 0.9)
+        #expect(close(ci.lower, Statistics.tBound(x3, side: .lower), abs: 1e-14))
+        #expect(Statistics.tBound([4.5], side: .lower) == 4.5 && Statistics.tBound([], side: .upper).isNaN)
+    }
+
     @Test func tIntervalSmallN() {
         let one = Statistics.tInterval([4.5])
         #expect(one.lower == 4.5 && one.upper == 4.5)
