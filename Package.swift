@@ -7,7 +7,13 @@ import PackageDescription
 // `-target-cpu native` lets the SIMD kernels use the machine's widest vector unit (AVX-512 / AVX2 / NEON);
 // without it SIMD16<Float> code is lowered to SSE and matmul runs ~50x slower. Users build from source, so the
 // binary never leaves the machine that compiled it. (`-wmo` must not go here: it breaks debug builds.)
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "native"])]
+//
+// POSTTRAINLAB_CHECKED=1 in the environment selects `-O` instead: bounds and overflow checks on, so that a fuzz test's
+// out-of-range read traps instead of returning garbage, and defines POSTTRAINLAB_CHECKED, which raises the fuzz tests
+// to 10⁶ inputs per verifier. Build it in its own scratch path (`.ci/run` does, also with `--sanitize=address`).
+let checked = Context.environment["POSTTRAINLAB_CHECKED"] == "1"
+let optimized: [SwiftSetting] = [.unsafeFlags(checked ? ["-O", "-target-cpu", "native", "-DPOSTTRAINLAB_CHECKED"]
+                                                      : ["-Ounchecked", "-target-cpu", "native"])]
 
 /// Experiment targets: (command-line name, target name, modules it imports). The folder is Experiments/<name>/.
 let experiments: [(name: String, target: String, dependencies: [Target.Dependency])] = [

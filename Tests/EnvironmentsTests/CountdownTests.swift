@@ -563,29 +563,42 @@ struct CountdownVerifierTests {
         #expect(CountdownVerifier.verify([Int32](repeating: 5, count: 100_000), problem: p, rules: integerRules).outcome == .unterminated)
     }
 
+    /// `Build.fuzzInputs` inputs (10⁶ in the checked build): random token sequences, solver solutions with
+    /// substitutions, insertions, deletions, truncations, duplications and long numbers, solutions of other targets,
+    /// and one input in 500 of 10⁴–10⁵ tokens; each verdict compared with the naive verifier's.
     @Test func fuzzAgainstNaiveVerifier() {
         var rng = RandomStream(seed: 77)
         let generator = CountdownGenerator(config: .hard)
+        // Problems with their solutions under both rule sets and a solution of another reachable target, solved once.
+        let pool: [(problem: CountdownProblem, rational: [CountdownSolution], integer: [CountdownSolution], other: CountdownSolution)] =
+            (0..<400).map { _ in
+                let problem = generator.sample(&rng)
+                let targets = generator.table.reachableTargets(numbers: problem.numbers)
+                let other = targets[rng.int(targets.count)].target
+                return (problem, CountdownSolver.solve(problem, rules: rationalRules, enumerate: true, limit: 8).solutions,
+                        CountdownSolver.solve(problem, rules: integerRules, enumerate: true, limit: 8).solutions,
+                        CountdownSolver.solve(numbers: problem.numbers, target: other, enumerate: true, limit: 1).solutions[0])
+            }
         var outcomes = Set<CountdownOutcome>()
-        for trial in 0..<4000 {
-            let problem = generator.sample(&rng)
+        let trials = Build.fuzzInputs(unchecked: 20_000)
+        for trial in 0..<trials {
+            let entry = pool[rng.int(pool.count)], problem = entry.problem
             let rules = trial % 4 == 0 ? rationalRules : integerRules
             var tokens: [Int32]
             switch trial % 5 {
             case 0:
-                // random sequences over the vocabulary plus unknown ids, often ended by the end token
-                tokens = (0..<rng.int(30)).map { _ in Int32(rng.int(26)) - 2 }
+                // random sequences over the vocabulary plus unknown ids, often ended by the end token; one in 500 of
+                // 10⁴–10⁵ tokens
+                let length = trial % 2500 == 0 ? 10_000 + rng.int(90_000) : rng.int(30)
+                tokens = (0..<length).map { _ in Int32(rng.int(26)) - 2 }
                 if rng.bernoulli(0.7) { tokens.append(CountdownTokenizer.endToken) }
             case 1, 2, 3:
                 // a solver solution (rational ones break integer rules), then edits
-                let source = trial % 5 == 1 ? rationalRules : integerRules
-                let solutions = CountdownSolver.solve(problem, rules: source, enumerate: true, limit: 8).solutions
-                tokens = CountdownTokenizer.answerTokens(solutions[rng.int(solutions.count)])
+                let solutions = trial % 5 == 1 ? entry.rational : entry.integer
+                tokens = CountdownTokenizer.answerTokens(solutions.isEmpty ? entry.other : solutions[rng.int(solutions.count)])
             default:
                 // a valid solution of another target
-                let targets = generator.table.reachableTargets(numbers: problem.numbers)
-                let other = targets[rng.int(targets.count)].target
-                tokens = CountdownTokenizer.answerTokens(CountdownSolver.solve(numbers: problem.numbers, target: other, enumerate: true, limit: 1).solutions[0])
+                tokens = CountdownTokenizer.answerTokens(entry.other)
             }
             if trial % 5 != 0 && rng.bernoulli(0.7) {
                 for _ in 0..<(1 + rng.int(3)) {
@@ -613,6 +626,7 @@ struct CountdownVerifierTests {
         }
         // the mutations reached every outcome
         #expect(outcomes == Set(CountdownOutcome.allCases))
+        print("fuzz: Countdown verifier: \(trials) inputs, \(Build.description) build")
     }
 }
 

@@ -579,9 +579,11 @@ private func parityClose(_ a: Float, _ b: Float, _ tolerance: Float = 1e-5) -> B
 
     @Test func labelRulesAreTotal() {
         var rng = RandomStream(seed: 99)
+        // Build.fuzzInputs values (10⁶ in the checked build): the adversarial ones, random bit patterns of every
+        // magnitude, and small values around the label range
+        let count = Build.fuzzInputs(unchecked: 4000)
         var values = Self.adversarial
-        for _ in 0..<3000 { values.append(Int(bitPattern: UInt(rng.next())) >> rng.int(64)) }
-        for _ in 0..<1000 { values.append(rng.int(30) - 10) }
+        for i in 0..<(count - values.count) { values.append(i % 4 == 0 ? rng.int(30) - 10 : Int(bitPattern: UInt(rng.next())) >> rng.int(64)) }
         for v in values {
             let inRange = v >= 0 && v <= 9
             #expect(ParityDigits.isClass(v) == inRange)
@@ -603,6 +605,7 @@ private func parityClose(_ a: Float, _ b: Float, _ tolerance: Float = 1e-5) -> B
             #expect(ParityDigits.isCorrect(label: other, textureClass: v) == (inRange && other == v))
             #expect(ParityDigitsGlyphs.segments(of: v) == (inRange ? ParityDigitsGlyphs.segmentMasks[v] : 0))
         }
+        print("fuzz: ParityDigits label rules (reward, isCorrect, targets): \(values.count) inputs, \(Build.description) build")
     }
 
     @Test func vectorHelpersAreTotal() {
@@ -634,7 +637,7 @@ private func parityClose(_ a: Float, _ b: Float, _ tolerance: Float = 1e-5) -> B
         let b = ParityDigitsDatasetTests.data.fineTuningBatch(index: 0, count: 16)
         var rng = RandomStream(seed: 6)
         for _ in 0..<3000 {
-            let row = Self.adversarial[rng.int(Self.adversarial.count)] &+ rng.int(3) - 1
+            let row = Self.adversarial[rng.int(Self.adversarial.count)] &+ (rng.int(3) - 1)
             let label = Self.adversarial[rng.int(Self.adversarial.count)]
             let inRow = row >= 0 && row < b.count
             let expected = inRow && ParityDigits.isCorrect(label: label, digit: b.classes[row])

@@ -576,8 +576,10 @@ private func preferenceBanditClose(_ a: Double, _ b: Double, _ tol: Double = 1e-
         let b = try preferenceBanditSmall()
         var rng = RandomStream(seed: 71)
         let specials = [Int.min, Int.max, -1, 0, 1, 2, 3, 18, 19, 34, 35, 1000]
-        for trial in 0..<5000 {
-            let length = trial % 50 == 0 ? 200 : rng.int(14)
+        // Build.fuzzInputs responses (10⁶ in the checked build); one in 50 of 200 tokens, one in 5000 of 10⁴–10⁵
+        let trials = Build.fuzzInputs(unchecked: 5000)
+        for trial in 0..<trials {
+            let length = trial % 5000 == 1 ? 10_000 + rng.int(90_000) : trial % 50 == 0 ? 200 : rng.int(14)
             var t = (0..<length).map { _ in rng.bernoulli(0.2) ? specials[rng.int(specials.count)] : rng.int(40) - 2 }
             if rng.bernoulli(0.3) { t = b.tokens[rng.int(b.contextCount)][rng.int(16)] + t }       // near-valid prefixes
             let x = rng.int(b.contextCount + 6) - 3
@@ -593,6 +595,7 @@ private func preferenceBanditClose(_ a: Double, _ b: Double, _ tol: Double = 1e-
             #expect((b.goldReward(context: x, tokens: t) != nil) == (parse.status == .matched))
             _ = b.vocabulary.decode(t)
         }
+        print("fuzz: PreferenceBandit response parser: \(trials) inputs, \(Build.description) build")
         #expect(b.parseResponse(context: 0, tokens: []).status == .missingEnd)
         #expect(b.parseResponse(context: 0, tokens: [1]).status == .unknownResponse)
         #expect(b.parseResponse(context: 0, tokens: [0, 1]).status == .invalidToken)
