@@ -103,9 +103,13 @@ extension RLRazor {
                                              id == "6" ? .missing : dropOrKL, id == "6" ? dropOrKL : .missing])
                     }
                 }
-                let diffs = m.values.compactMap { v -> Double? in v[0].flatMap { a in v[1].map { a - $0 } } }
-                let missing = diffs.count < m.values.count ? "a method produced no finite run on some seed" : nil
-                return .pooled(values: diffs, precondition: m.precondition ?? missing)
+                // a seed on which a compared method diverged at any rate counts as failing (NaN fails the claim)
+                var diffs: [Double] = [], missing = false
+                for (r, v) in zip(results, m.values) {
+                    if r.runs.contains(where: { [first, second].contains($0.method) && $0.diverged }) { diffs.append(.nan); continue }
+                    if let a = v[0], let b = v[1] { diffs.append(a - b) } else { missing = true }
+                }
+                return .pooled(values: diffs, precondition: m.precondition ?? (missing ? "a method produced no finite run on some seed" : nil))
             }
         }
         a.evidence["1a"] = pairedEvidence("grpo", "sft1", \.drop, id: "1a")
@@ -124,16 +128,15 @@ extension RLRazor {
             guard runs.count >= 4 else { return .nan }
             return Statistics.quadraticFit(x: runs.map(f), y: runs.map(\.drop)).rSquared
         }
+        // 2a and 2b fit every run of a seed, so a seed with a diverged run counts as failing (nil, NaN)
         let perSeedR2 = results.map { r -> Double? in
-            let runs = r.runs.filter { !$0.diverged }
-            return runs.count >= 4 ? rSquared(runs, \.forwardKL) : nil
+            r.runs.count >= 4 && !r.runs.contains(where: \.diverged) ? rSquared(r.runs, \.forwardKL) : nil
         }
         a.evidence["2a"] = .perSeed(values: perSeedR2, preconditionFailed: perSeedR2.map { _ in nil })
         // 2b pairs the two fits within each seed (the seed's runs share its base and batches) and pools the seeds;
         // runs are never resampled as if independent
         let fitGaps = results.map { r -> Double in
-            let runs = r.runs.filter { !$0.diverged }
-            return rSquared(runs, \.forwardKL) - rSquared(runs, \.weightL2)
+            r.runs.contains(where: \.diverged) ? .nan : rSquared(r.runs, \.forwardKL) - rSquared(r.runs, \.weightL2)
         }
         a.evidence["2b"] = .pooled(values: fitGaps, precondition: nil)
         var fitTable = CSVTable(columns: ["variant", "seed", "predictor", "r_squared", "paper_r_squared"])

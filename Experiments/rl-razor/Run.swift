@@ -161,6 +161,8 @@ extension RLRazor {
                     return logits.crossEntropy(softTargets: g.constant(q, Shape(batch.count, 10))).mean()
                 case .policySamples:
                     let p = teacher.probabilities(batch)                                            // labels ~ π_RL
+                    // a diverged teacher has NaN probabilities: its student diverges with it
+                    try DivergenceError.check(Double(p.reduce(0, +)), names: "teacher probabilities", step: step)
                     let labels = (0..<batch.count).map { Int32(rng.categorical(Array(p[($0 * 10)..<($0 * 10 + 10)]))) }
                     return logits.crossEntropy(targets: g.indices(labels)).mean()
                 }

@@ -13,6 +13,12 @@ public struct DivergenceError: Error, CustomStringConvertible, Equatable, Sendab
 
     public init(step: Int, quantity: String, value: Double) { self.step = step; self.quantity = quantity; self.value = value }
 
+    /// Throws when a parameter value is not finite (after an optimizer step); `first` is the store's
+    /// `firstNonFiniteValue()`.
+    public static func check(parameters first: (parameter: String, value: Float)?, step: Int) throws {
+        if let (name, value) = first { throw DivergenceError(step: step, quantity: "parameter \(name)", value: Double(value)) }
+    }
+
     /// Throws when any value is not finite.
     public static func check(_ values: Double..., names: String, step: Int) throws {
         for v in values where !v.isFinite { throw DivergenceError(step: step, quantity: names, value: v) }

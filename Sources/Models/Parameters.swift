@@ -88,6 +88,19 @@ public final class ParameterStore {
         v.withUnsafeBufferPointer { values.update(from: $0.baseAddress!, count: count) }
     }
 
+    /// The first non-finite value (NaN or ±∞) and the name of its parameter, nil when every value is finite. One
+    /// pass over the buffer, no allocation (the divergence guard calls it after every optimizer step).
+    public func firstNonFiniteValue() -> (parameter: String, value: Float)? {
+        // x·0 is 0 for finite x and NaN for NaN or ±∞, so one sum says whether any value is non-finite
+        var sum: Float = 0
+        for i in 0..<count { sum += values[i] * 0 }
+        guard !sum.isFinite else { return nil }
+        for p in parameters {
+            for i in p.offset..<(p.offset + p.count) where !values[i].isFinite { return (p.name, values[i]) }
+        }
+        return nil
+    }
+
     /// Copies values from a store with the same layout (a frozen reference model, a snapshot).
     public func copyValues(from other: ParameterStore) {
         require(other.parameters == parameters, "copyValues: stores have different layouts")

@@ -129,7 +129,9 @@ extension Transformer {
 }
 
 /// Draws one token from a row of logits under `options`; returns it with its log-probability under the distribution
-/// actually sampled from. `probs` and `order` are scratch of the vocabulary's size.
+/// actually sampled from. `probs` and `order` are scratch of the vocabulary's size. A row whose logits are not finite
+/// (a diverged model) draws the end token (0 without one) with log-probability NaN, never a trap: the trainer's
+/// divergence guard then stops on the NaN loss it produces.
 func drawToken(_ logits: UnsafePointer<Float>, _ v: Int, _ options: SamplingOptions,
                _ probs: inout [Float], _ order: inout [Int], _ rng: inout RandomStream) -> (Int32, Float) {
     if options.greedy {
@@ -142,6 +144,7 @@ func drawToken(_ logits: UnsafePointer<Float>, _ v: Int, _ options: SamplingOpti
     for j in 0..<v { m = Swift.max(m, logits[j] * invT) }
     var total: Double = 0
     for j in 0..<v { let e = Foundation.exp(logits[j] * invT - m); probs[j] = e; total += Double(e) }
+    guard total.isFinite && total > 0 else { return (options.endToken ?? 0, .nan) }
     for j in 0..<v { probs[j] = Float(Double(probs[j]) / total) }
     if options.topK != nil || options.topP != nil {
         // rank tokens by probability, ties toward the lower id

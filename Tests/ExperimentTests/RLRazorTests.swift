@@ -86,3 +86,50 @@ import Objectives
         #expect(RLRazor.validate(bad) != nil)
     }
 }
+
+@Suite struct RLRazorDivergenceTests {
+    /// One learning rate of the sweep is absurd (10³⁰; validation refuses it, so the run is built directly): every
+    /// method diverges at that rate and is reported as diverged with one line naming the experiment, the method, the
+    /// seed and the step; runs.csv writes no numbers for it; the runs at the sane rate go on; each seed counts as one
+    /// where every claim fails. The control, the same run without the absurd rate, gives finite evidence.
+    @Test func anAbsurdLearningRateDivergesThoseRunsAndFailsTheirSeeds() throws {
+        var c = RLRazor.quickConfig
+        c.pretrainPerTask = 20; c.pretrainEpochs = 1; c.evaluationPerTask = 20; c.fineTuneSteps = 3; c.batchSize = 4
+        c.hiddenWidths = [8]
+        func run(_ rates: [Double]) throws -> (Analysis, RunContext) {
+            c.learningRates = rates
+            let context = RunContext(experiment: "rl-razor", progress: Progress(label: "test", enabled: false))
+            let results = try [0, 1].map { try RLRazor.runSeed(config: c, seed: $0, context: context) }
+            return (RLRazor.analyze(config: c, seeds: [0, 1], results: results, context: context), context)
+        }
+        let (absurd, context) = try run([3e-4, 1e30])
+        #expect(RLRazor.validate(c) != nil)
+        let methods = RLRazor.methodNames(c)
+        #expect(context.diverged.count == 2 * methods.count)
+        for e in context.diverged {
+            let line = e.description
+            #expect(!line.contains("\n") && line.hasPrefix("rl-razor: run diverged") && line.contains("lr=1e+30") && line.contains("step "))
+            #expect(methods.contains { e.variant == "\($0)/lr=1e+30" } && [0, 1].contains(e.seed))
+        }
+        let runs = absurd.tables.first { $0.name == "runs" }!.table
+        let lr = runs.columns.firstIndex(of: "lr")!, drop = runs.columns.firstIndex(of: "prior_task_drop")!
+        let flag = runs.columns.firstIndex(of: "diverged")!
+        for row in runs.rows {
+            let isAbsurd = row[lr] == .double(1e30)
+            #expect(row[flag] == .string(isAbsurd ? "true" : "false"))
+            if isAbsurd { #expect(row[drop] == .missing) } else if case .double = row[drop] {} else { Issue.record("no drop at the sane rate") }
+        }
+        for spec in RLRazor.claims {
+            let r = ClaimEvaluator.evaluate(spec, absurd.evidence[spec.id]!)
+            #expect(r.verdict != .holds, "\(spec.id)")
+            switch absurd.evidence[spec.id]! {
+            case let .pooled(values, _): #expect(values.count == 2 && values.allSatisfy { $0.isNaN }, "\(spec.id)")
+            case let .perSeed(values, failed): #expect(values == [nil, nil] && failed == [nil, nil] && r.verdict == .fails, "\(spec.id)")
+            default: Issue.record("\(spec.id): unexpected evidence")
+            }
+        }
+        let (sane, saneContext) = try run([3e-4, 1e-3])
+        #expect(saneContext.diverged.isEmpty)
+        if case let .pooled(values, _) = sane.evidence["2b"]! { #expect(values.allSatisfy { $0.isFinite }) } else { Issue.record("2b") }
+    }
+}

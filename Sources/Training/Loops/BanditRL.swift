@@ -61,6 +61,8 @@ public final class BanditPolicyTrainer {
         var sampler = rng.child("sample").child(optimizerSteps)
         var rowContexts: [Int] = [], actions: [Int] = [], old: [Float] = []
         for (c, p) in zip(contexts, probs) {
+            // a diverged policy's probabilities are NaN: stop here rather than sample from them
+            try DivergenceError.check(p.reduce(0, +), names: "policy probabilities", step: optimizerSteps)
             let weights = p.map { Float($0) }
             for _ in 0..<g {
                 let a = sampler.categorical(weights)

@@ -89,7 +89,7 @@ public struct UpdateStats: Equatable, Sendable {
 /// The update half of every policy-gradient loop, written once: `epochs` passes over the rows in a fresh random
 /// order, `minibatches` optimizer steps per pass, `microbatches` accumulated chunks per step. `evaluate(graph, rows)`
 /// recomputes the current log-probabilities (and entropies) of those rows, [rows.count, columns], with gradients.
-/// Throws `DivergenceError` on a non-finite loss or gradient norm.
+/// Throws `DivergenceError` on a non-finite loss, gradient norm or parameter.
 public func policyGradientUpdate(_ batch: PolicyBatch, parameters: ParameterStore, optimizer: Optimizer, config: UpdateConfig,
                                  recipe: PolicyGradientRecipe, graph: Graph, rng: inout RandomStream, stepOffset: Int = 0,
                                  evaluate: (Graph, ArraySlice<Int>) -> (logProbs: Tensor, entropies: Tensor?)) throws -> UpdateStats {
@@ -128,6 +128,7 @@ public func policyGradientUpdate(_ batch: PolicyBatch, parameters: ParameterStor
             let norm = config.maxGradNorm.map { clipGradientNorm(parameters, maxNorm: $0) } ?? 0
             try DivergenceError.check(Double(norm), names: "gradient norm", step: stepOffset + stats.optimizerSteps)
             optimizer.step(parameters, learningRate: config.learningRate)
+            try DivergenceError.check(parameters: parameters.firstNonFiniteValue(), step: stepOffset + stats.optimizerSteps)
             stats.optimizerSteps += 1
             stats.loss += stepLoss
             stats.gradientNorm += Double(norm)

@@ -8,7 +8,7 @@ import Objectives
 /// graph, zero the gradients, build the loss, backpropagate, clip by global norm, take an optimizer step.
 public enum TrainingLoop {
     /// Runs `steps` optimizer steps; `loss(graph, step)` builds the step's scalar loss on `graph`. Returns the loss
-    /// of every step. Throws `DivergenceError` on a non-finite loss or gradient norm (the divergence guard).
+    /// of every step. Throws `DivergenceError` on a non-finite loss, gradient norm or parameter (the divergence guard).
     @discardableResult
     public static func run(steps: Int, parameters: ParameterStore, optimizer: Optimizer, schedule: LearningRateSchedule,
                            maxGradNorm: Float? = 1, graph: Graph = Graph(), firstStep: Int = 0,
@@ -25,6 +25,7 @@ public enum TrainingLoop {
             let norm = maxGradNorm.map { clipGradientNorm(parameters, maxNorm: $0) } ?? 0
             try DivergenceError.check(Double(norm), names: "gradient norm", step: step)
             optimizer.step(parameters, learningRate: schedule.rate(at: step))
+            try DivergenceError.check(parameters: parameters.firstNonFiniteValue(), step: step)
             losses.append(l.item)
         }
         return losses
