@@ -22,6 +22,19 @@ public enum Parallel {
         set { configLock.lock(); _threads = Swift.max(1, newValue); configLock.unlock() }
     }
 
+    private static let exclusive = NSLock()
+
+    /// Runs `body` with `threads` set to `n`, then restores the previous count. Callers are serialised by one
+    /// process-wide lock, so code that compares thread counts (tests in suites that run in parallel) never has the
+    /// count changed under it by another caller. Not reentrant.
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        exclusive.lock(); defer { exclusive.unlock() }
+        let saved = threads
+        threads = n
+        defer { threads = saved }
+        return try body()
+    }
+
     /// Chunks run by pool threads (not by the caller) since the process started: 0 at `threads` = 1, positive when a
     /// second worker really took part.
     public static var chunksRunByPoolThreads: Int { pooledChunks.load(ordering: .relaxed) }

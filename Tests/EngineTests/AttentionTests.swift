@@ -104,14 +104,13 @@ import Testing
     }
 
     @Test func bitIdenticalAtEveryThreadCount() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         for c in [Self.cases[1], Self.cases[3], Self.cases[5], Self.cases[7]] {
             var results: [Result] = []
             for t in [1, 2, 3, 5] {
-                Parallel.threads = t
-                results.append(Self.run(c, naive: false, seed: 3))
-                results.append(Self.run(c, naive: false, seed: 3, kTerm: false))
+                Parallel.withThreads(t) {
+                    results.append(Self.run(c, naive: false, seed: 3))
+                    results.append(Self.run(c, naive: false, seed: 3, kTerm: false))
+                }
             }
             for (i, r) in results.enumerated().dropFirst(2) {
                 let r0 = results[i % 2]
@@ -180,17 +179,14 @@ import Testing
     }
 
     @Test func bitIdenticalAtEveryThreadCount() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         var results: [[Float]] = []
-        for threads in [1, 2, 3] {
-            Parallel.threads = threads
+        for threads in [1, 2, 3] { Parallel.withThreads(threads) {
             let g = Graph()
             let x = g.variable(randoms(32 * 4 * 64 * 16, 9), Shape(32, 4, 64, 16))
             let y = x.rope(offset: 3, padding: g.indices((0..<32).map { Int32($0 % 5) }))
             g.backward(contract(y, seed: 10))
             results.append(y.scalars + x.gradient!)
-        }
+        } }
         #expect(results.allSatisfy { $0 == results[0] })
     }
 }

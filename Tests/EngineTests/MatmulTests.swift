@@ -32,14 +32,13 @@ import Testing
         // 64-row blocks (7 panels), and one row block per panel (10 panels)
         for (m, n, k) in [(300, 200, 280), (150, 300, 280)] {
             let a = randoms(m * k, 1), b = randoms(k * n, 2)
-            let saved = Parallel.threads
-            defer { Parallel.threads = saved }
             var results: [[Float]] = []
             for t in [1, 2, 3, 5] {
-                Parallel.threads = t
-                var c = [Float](repeating: 0, count: m * n)
-                Kernels.gemm(m: m, n: n, k: k, a: a, lda: k, transA: false, b: b, ldb: n, transB: false, c: &c, ldc: n, accumulate: false)
-                results.append(c)
+                Parallel.withThreads(t) {
+                    var c = [Float](repeating: 0, count: m * n)
+                    Kernels.gemm(m: m, n: n, k: k, a: a, lda: k, transA: false, b: b, ldb: n, transB: false, c: &c, ldc: n, accumulate: false)
+                    results.append(c)
+                }
             }
             #expect(results.allSatisfy { $0 == results[0] })
         }

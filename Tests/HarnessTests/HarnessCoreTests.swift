@@ -185,12 +185,8 @@ let registry = [AnyExperiment(Toy.self)]
 
 @Suite struct EndToEnd {
     @Test func runsWritesAndIsIndependentOfThreads() throws {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 1
-        let one = try CLI.execute(registry[0], quick: false, seeds: [0, 1, 2, 3, 4])
-        Parallel.threads = 2
-        let two = try CLI.execute(registry[0], quick: false, seeds: [0, 1, 2, 3, 4])
+        let one = try Parallel.withThreads(1) { try CLI.execute(registry[0], quick: false, seeds: [0, 1, 2, 3, 4]) }
+        let two = try Parallel.withThreads(2) { try CLI.execute(registry[0], quick: false, seeds: [0, 1, 2, 3, 4]) }
         let deterministic = one.files.filter { $0.name.hasSuffix(".csv") && $0.name != "timing.csv" || $0.name.hasSuffix(".svg") || $0.name == "config.json" }
         #expect(!deterministic.isEmpty)
         for f in deterministic { #expect(two.files.first { $0.name == f.name }?.text == f.text, "\(f.name) differs") }

@@ -81,12 +81,9 @@ func trainBriefly(seed: UInt64, steps: Int = 3, optimizer: AdamW? = nil, model: 
     }
 
     @Test func threadCountDoesNotChangeResults() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         var results: [[Float]] = []
         for threads in [1, 2, 4] {
-            Parallel.threads = threads
-            results.append(trainBriefly(seed: 13).0.parameters.flatValues)
+            Parallel.withThreads(threads) { results.append(trainBriefly(seed: 13).0.parameters.flatValues) }
         }
         #expect(results[0] == results[1] && results[1] == results[2])
     }
