@@ -111,6 +111,32 @@ extension Composition {
         var variants: [VariantResult]
     }
 
+    /// One method's Stage-2 schedule on a seed (`root` is the seed's stream).
+    static func rlConfig(_ c: Config, _ method: NamedMethod<CompositionStageTwo>, root: RandomStream) -> CompositionRLConfig {
+        var rl = CompositionRLConfig()
+        rl.recipe = method.value.recipe; rl.levels = method.value.levels; rl.steps = c.steps
+        rl.promptsPerStep = c.promptsPerStep; rl.groupSize = c.groupSize; rl.learningRate = c.learningRate
+        var stageTwo = root.child(method.name).child("stage2")
+        rl.seed = stageTwo.next()
+        return rl
+    }
+
+    /// The environment, a model of the base's architecture (initialised, not loaded or trained), every evaluation
+    /// set, and each method's Stage-2 trainer with zero steps.
+    public static func construct(config c: Config, seed: Int) throws {
+        let env = StringFunctionsEnvironment(config: c.base.environment)
+        var initRng = RandomStream(seed: 0)
+        let model = Transformer(c.base.transformer, rng: &initRng)
+        for level in CompositionEvaluation.levels { _ = env.testSet(level: level, subset: .heldOut, size: c.evaluationProblems) }
+        for level in 1...2 { _ = env.testSet(level: level, subset: .train, size: c.trainEvaluationProblems) }
+        let root = RandomStream(seed: UInt64(seed)).child(name)
+        for method in catalogue.resolve(c.methods).methods {
+            var rl = rlConfig(c, method, root: root)
+            rl.steps = 0
+            try CompositionRL.run(model, env, rl, rendering: c.base.rendering)
+        }
+    }
+
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
         sharedLock.lock(); let s = shared!; sharedLock.unlock()
         let env = StringFunctionsEnvironment(config: s.baseConfig.environment)
@@ -120,11 +146,7 @@ extension Composition {
         var results: [VariantResult] = []
         for method in catalogue.resolve(c.methods).methods {
             model.parameters.setValues(s.values)
-            var rl = CompositionRLConfig()
-            rl.recipe = method.value.recipe; rl.levels = method.value.levels; rl.steps = c.steps
-            rl.promptsPerStep = c.promptsPerStep; rl.groupSize = c.groupSize; rl.learningRate = c.learningRate
-            var stageTwo = root.child(method.name).child("stage2")
-            rl.seed = stageTwo.next()
+            let rl = rlConfig(c, method, root: root)
             var trace: [(reward: Double, kept: Double, entropy: Double, diagnostics: StepDiagnostics)] = []
             let ok: Void? = try context.guarded(variant: method.label, seed: seed) {
                 try CompositionRL.run(model, env, rl, rendering: s.baseConfig.rendering) { step, stats in

@@ -190,6 +190,9 @@ public enum DPOFamily: Experiment {
     public static func validate(_ c: Config) -> String? {
         if let p = c.bandit.problem() { return p }
         if c.bandit.supportSize == 1 { return "bandit.supportSize must be 0 or ≥ 2" }
+        if c.bandit.testContextCount < 1 || c.sequence.bandit.testContextCount < 1 {
+            return "bandit.testContextCount and sequence.bandit.testContextCount must be ≥ 1 (the gold reward is measured on test contexts)"
+        }
         if !(1...10_000).contains(c.pairsPerContext) { return "pairsPerContext must be in 1…10_000" }
         if !(2...1_000_000).contains(c.steps) { return "steps must be in 2…1_000_000" }
         if !(1...100_000).contains(c.batchSize) { return "batchSize must be in 1…100_000" }

@@ -16,6 +16,21 @@ extension KLModes {
 
     public struct SeedResult: Sendable { var readings: [Reading] }
 
+    /// Each initial model's grid and every learner at every rate of its sweep, one iteration each.
+    public static func construct(config c: Config, seed: Int) throws {
+        let root = RandomStream(seed: UInt64(seed)).child(name)
+        for model in GridInitialModel.allCases {
+            let grid = GridDensity(model, points: c.gridPoints)
+            let settings = RunSettings(samples: c.samples, iterations: 1, slowFactor: c.slowFactor)
+            for learner in resolve(c.learners).methods {
+                for rate in c.rates(model, learner.value) {
+                    var rng = root.child("\(model.rawValue)/\(learner.name)/\(rate)")
+                    _ = simulate(model, learner.value, learningRate: rate, settings: settings, grid: grid, rng: &rng) { _, _ in }
+                }
+            }
+        }
+    }
+
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
         var readings: [Reading] = []
         let root = RandomStream(seed: UInt64(seed)).child(name)

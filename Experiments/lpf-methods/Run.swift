@@ -54,6 +54,28 @@ extension LPFMethods {
         }
     }
 
+    /// The instance, its annotated pairs, and a policy of every conditioning the methods use, measured once (the
+    /// reward model's fit is training, skipped).
+    public static func construct(config c: Config, seed: Int) throws {
+        let root = RandomStream(seed: UInt64(seed)).child(name)
+        var banditConfig = c.bandit
+        banditConfig.evaluationBiasScale = c.evaluationBiasScale
+        let bandit = try PreferenceBandit(config: banditConfig, rng: root.child("bandit"))
+        var pairRNG = root.child("pairs")
+        var labels = PreferenceBanditLabelConfig.annotatorTraining
+        labels.flipRate = c.labelFlipRate
+        let pairs = try bandit.offlinePairs(contexts: bandit.trainContexts, pairsPerContext: c.pairsPerContext, labels: labels, rng: &pairRNG)
+        _ = PreferenceSetup(bandit: bandit, pairs: pairs)
+        var conditions: Set<Int> = [1, 2]
+        for method in resolve(c.methods).methods { if case let .quark(quantiles, _, _) = method.value { conditions.insert(quantiles) } }
+        for n in conditions.sorted() {
+            let policy = ConditionedFeaturePolicy(bandit: bandit, conditions: n, evaluationCondition: n - 1)
+            for contexts in [bandit.validationContexts, bandit.testContexts] {
+                _ = try bandit.winRate(policy.probabilityTable(), against: bandit.referenceProbabilities, contexts: contexts, evaluator: .annotatorMajority)
+            }
+        }
+    }
+
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
         let root = RandomStream(seed: UInt64(seed)).child(name)
         var banditConfig = c.bandit

@@ -47,12 +47,34 @@ extension RLRazor {
         private let inference = Graph(recording: false)
     }
 
-    public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
-        let root = RandomStream(seed: UInt64(seed)).child(name)
+    /// A seed's datasets (pretraining, evaluation) and the classifier's layer widths.
+    static func datasets(_ c: Config, root: RandomStream) -> (data: ParityDigitsDatasets, widths: [Int]) {
         var digits = ParityDigitsConfig.standard
         digits.pretrainingPerTask = c.pretrainPerTask; digits.evaluationPerTask = c.evaluationPerTask; digits.pixelNoise = c.pixelNoise
-        let data = ParityDigitsDatasets(config: digits, stream: root.child("data"))
-        let widths = [digits.inputWidth] + c.hiddenWidths + [ParityDigits.classCount]
+        return (ParityDigitsDatasets(config: digits, stream: root.child("data")), [digits.inputWidth] + c.hiddenWidths + [ParityDigits.classCount])
+    }
+
+    /// The datasets, the classifier, its first fine-tuning batch and both evaluation sets through it, an RL method's
+    /// trainer: everything but the training.
+    public static func construct(config c: Config, seed: Int) throws {
+        let root = RandomStream(seed: UInt64(seed)).child(name)
+        let (data, widths) = datasets(c, root: root)
+        var initRng = root.child("init")
+        let net = Network(widths: widths, rng: &initRng)
+        let batch = data.fineTuningBatch(index: 0, count: c.batchSize)
+        for b in [batch, data.evaluationParity, data.evaluationPrior] { _ = net.probabilities(b) }
+        let policy = CategoricalPolicy(parameters: net.store, actions: ParityDigits.classCount) { g, rows in
+            net.logits(g, rows.flatMap { batch.inputs[($0 * batch.inputWidth)..<(($0 + 1) * batch.inputWidth)] }, rows: rows.count)
+        }
+        for rate in c.learningRates {
+            _ = BanditPolicyTrainer(policy: policy, optimizer: AdamW.adam(), update: UpdateConfig(learningRate: Float(rate), maxGradNorm: nil))
+        }
+        _ = resolve(c.methods).methods
+    }
+
+    public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
+        let root = RandomStream(seed: UInt64(seed)).child(name)
+        let (data, widths) = datasets(c, root: root)
         var initRng = root.child("init")
         let net = Network(widths: widths, rng: &initRng)
         var frozen = root.child("frozen")

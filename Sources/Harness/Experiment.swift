@@ -38,6 +38,10 @@ public protocol Experiment {
     static func workPerSeed(_ config: Config) -> Int
     /// Work every seed shares, done once before the seeds run (e.g. loading or training a base model); default none.
     static func prepare(config: Config, context: RunContext) throws
+    /// Builds what `runSeed` builds for `seed` before it trains (environments, models, optimizers, evaluation sets,
+    /// a base's architecture without loading or training it) and trains nothing: a configuration validation accepts
+    /// must construct without a trap (the `--set` fuzz test calls this for every accepted value).
+    static func construct(config: Config, seed: Int) throws
     static func runSeed(config: Config, seed: Int, context: RunContext) throws -> SeedResult
     static func analyze(config: Config, seeds: [Int], results: [SeedResult], context: RunContext) -> Analysis
     /// The names of the methods a configuration runs (its `methods` list, named), for `--help`; default none.
@@ -125,6 +129,8 @@ public struct AnyExperiment {
     /// Applies the overrides to the default (or quick) configuration and validates it, throwing the usage error a run
     /// would stop with; nothing runs.
     public let check: (_ quick: Bool, _ overrides: [(String, String)]) throws -> Void
+    /// `check`, then `Experiment.construct` for seed 0: the run's objects built, nothing trained.
+    public let construct: (_ quick: Bool, _ overrides: [(String, String)]) throws -> Void
     /// Every field `--set` reaches in the quick configuration, nested ones included (`ConfigOverrides.leafKeys`).
     public let leafKeys: [(key: String, type: String)]
     let execute: (_ quick: Bool, _ overrides: [(String, String)], _ seeds: [Int], _ context: RunContext) throws -> Execution
@@ -144,6 +150,7 @@ public struct AnyExperiment {
             return config
         }
         check = { quick, overrides in _ = try configured(quick, overrides) }
+        construct = { quick, overrides in try E.construct(config: try configured(quick, overrides), seed: 0) }
         leafKeys = ConfigOverrides.leafKeys(of: E.quickConfig)
         trainBase = { quick, overrides, force, context in
             let config = try configured(quick, overrides)

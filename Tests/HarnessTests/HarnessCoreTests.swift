@@ -28,6 +28,7 @@ enum Toy: Experiment {
         ClaimSpec(id: "2", description: "pooled offset is positive", statistic: "noisy offset", direction: .above(0), kind: .pooled),
     ]
     struct SeedResult: Sendable { var value: Double? }
+    static func construct(config: Config, seed: Int) throws {}
     static func runSeed(config: Config, seed: Int, context: RunContext) throws -> SeedResult {
         var rng = RandomStream(seed: UInt64(seed))
         let v = try context.guarded(variant: "toy", seed: seed) { () throws -> Double in

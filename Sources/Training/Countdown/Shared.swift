@@ -211,6 +211,21 @@ extension CountdownExperiment {
         try CountdownBase.trainBase(c.base, force: force, experiment: name, context: context)
     }
 
+    /// The task (its problem sets and solutions), a model of the base's architecture (initialised, not loaded or
+    /// trained), the evaluation problems, and each method's trainer with zero steps.
+    public static func construct(config c: Config, seed: Int) throws {
+        let task = CountdownTask(c.base)
+        var initRng = RandomStream(seed: 0)
+        let model = Transformer(c.base.transformer, rng: &initRng)
+        _ = task.test.prefix(c.evaluationProblems).map(CountdownTokenizer.promptTokens)
+        var schedule = c.rlConfig
+        schedule.steps = 0
+        for method in catalogue.resolve(c.methods).methods {
+            _ = try CountdownRL.run(model, reference: measuresKLToBase ? model : nil, task: task, method: method.value, config: schedule,
+                                    seed: UInt64(seed))
+        }
+    }
+
     /// Every method from the base on one seed, each evaluated on the test set.
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> CountdownSeedResult {
         let shared = try CountdownShared.prepare(c.base, problems: c.evaluationProblems, samples: c.evaluationSamples, experiment: name, context: context)

@@ -90,8 +90,9 @@ public final class SequenceSetup {
     /// The reference's mass on candidate strings, mean over training contexts.
     public private(set) var referenceCandidateMass = 0.0
 
-    /// Generates the instance and trains the reference (the pairs come with `use(labels:rng:)`).
-    public init(config: SequencePolicyConfig, rng: RandomStream) throws {
+    /// Generates the instance and trains the reference (the pairs come with `use(labels:rng:)`); with
+    /// `trainReference` false the reference stays at its initialisation (to construct a run without training it).
+    public init(config: SequencePolicyConfig, rng: RandomStream, trainReference: Bool = true) throws {
         self.config = config
         let bandit = try PreferenceBandit(config: config.bandit, rng: rng.child("bandit"))
         self.bandit = bandit
@@ -102,7 +103,7 @@ public final class SequenceSetup {
                                                   modelWidth: config.modelWidth, layers: config.layers, heads: config.heads),
                                 rng: &initRNG)
         var sftRNG = rng.child("sft")
-        try trainReference(rng: &sftRNG)
+        if trainReference { try self.trainReference(rng: &sftRNG) }
         referenceLogProbs = candidateLogProbs(reference)
         referenceCandidateMass = Statistics.mean(pairContexts.map { x in referenceLogProbs[x].reduce(0) { $0 + Foundation.exp($1) } })
     }
