@@ -59,7 +59,7 @@ let package = Package(
         // The command line (`swift run Experiment <name>`): the registry of every experiment.
         .executableTarget(name: "Experiment", dependencies: ["Engine", "Harness"] + experimentTargets, swiftSettings: optimized),
         // The reference workloads of the PyTorch benchmark script (`swift run -c release Bench [--csv]`).
-        .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments"], swiftSettings: optimized),
+        .executableTarget(name: "Bench", dependencies: ["Engine", "Models", "Environments", "Objectives", "Training"], swiftSettings: optimized),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], swiftSettings: optimized),
         .testTarget(name: "ModelsTests", dependencies: ["Engine", "Models"], swiftSettings: optimized),
         .testTarget(name: "EnvironmentsTests", dependencies: ["Engine", "Environments"], swiftSettings: optimized),

@@ -5,11 +5,15 @@
 //     swift run -c release Bench [--csv] [--threads N] [--only NAME]
 //
 // --csv prints `workload,unit,value` rows; --threads sets the worker threads (default: all cores). Beyond the six
-// reference workloads it times the environment workloads (Countdown generation and verification, one core).
+// reference workloads it times the environment workloads (Countdown generation and verification, one core) and the
+// Countdown RL workloads at the Countdown base's size: sampling, a training step on the sampled rows, and one whole
+// RL step (`rl_step`), with the rate the first two imply for it.
 import Foundation
 import Engine
 import Models
 import Environments
+import Objectives
+import Training
 
 var csv = false, only: String? = nil
 var args = Array(CommandLine.arguments.dropFirst())
@@ -148,6 +152,66 @@ for (label, config) in [("", CountdownConfig.probe), ("_hard", CountdownConfig.h
         let correct = CountdownBenchmark.verifyAnswers(count: 1_000_000, config: config, rng: &r)
         let dt = now() - t
         report("countdown_verify\(label)", "answers/s", 1_000_000 / dt, String(format: "(1M answers in %.2f s; %d correct)", dt, correct))
+    }
+}
+
+// 6. Countdown RL at the base's size (the committed base when it is readable, else a fresh model of its shape), 16
+// prompts × 8 samples from the RL pool. countdown_sample generates them (KV cache, stopping at the end token);
+// countdown_train is a dense training step (32 random sequences of the model's context length, as
+// transformer_d*_train); rl_step is SequencePolicyTrainer.step as the experiments run it (sampling, π_old and π_ref
+// log-probabilities, GRPO advantages, 2 minibatch updates), in response tokens/s, beside the rate sampling plus one
+// dense training pass per token imply: 1 / (1/sample + 1/train).
+if wanted("countdown_sample") || wanted("countdown_train") || wanted("rl_step") {
+    var base = CountdownDesign.chosenBase
+    base.trainProblems = 1
+    let task = CountdownTask(base)
+    let saved = try? CountdownBase.read(expecting: CountdownDesign.chosenBase)
+    var initRng = rng.child("countdown-init")
+    let model = saved?.model ?? Transformer(base.transformer, rng: &initRng)
+    let label = saved?.model == nil ? "fresh model" : "committed base"
+    let values = model.parameters.flatValues
+    let (promptsPerStep, groupSize) = (16, 8)
+    var pick = rng.child("countdown-prompts")
+    let problems = (0..<promptsPerStep).map { _ in task.rlPool[pick.int(task.rlPool.count)] }
+    let prompts = problems.map(CountdownTokenizer.promptTokens)
+    let expanded = prompts.flatMap { [[Int32]](repeating: $0, count: groupSize) }
+    var sampleRate = Double.nan, trainRate = Double.nan
+    if wanted("countdown_sample") || wanted("rl_step") {
+        let inference = Graph(recording: false)
+        var r = rng.child("countdown-sample")
+        var tokens = 0.0
+        let dt = timeit(5) { tokens = Double(model.sample(prompts: expanded, options: task.sampling(), rng: &r, graph: inference).responseMask.reduce(0, +)) }
+        sampleRate = tokens / dt
+        report("countdown_sample", "tokens/s", sampleRate, String(format: "(%@, %d rows, %.1f response tokens per row)", label, expanded.count,
+                                                                  tokens / Double(expanded.count)))
+    }
+    if wanted("countdown_train") || wanted("rl_step") {
+        let step = transformerTrainStep(model, batch: 32, rng: &rng)
+        let dt = timeit(20) { step() }
+        trainRate = Double(32 * (model.config.contextLength - 1)) / dt
+        report("countdown_train", "tokens/s", trainRate, String(format: "(32 × %d tokens, step %.1f ms)", model.config.contextLength - 1, dt * 1e3))
+        model.parameters.setValues(values)
+    }
+    if wanted("rl_step") {
+        let reference = Transformer(base.transformer, rng: &initRng)
+        reference.parameters.setValues(values)
+        let trainer = SequencePolicyTrainer(policy: model, reference: reference, optimizer: AdamW(weightDecay: 0),
+                                            config: SequenceRLConfig(groupSize: groupSize, sampling: task.sampling(),
+                                                                     update: UpdateConfig(minibatches: 2, learningRate: 5e-5)))
+        let recipe = CountdownMethod.grpo.recipe.gradientRecipe()
+        var stepRng = rng.child("countdown-rl")
+        var tokens = 0.0
+        let dt = timeit(10) {
+            model.parameters.setValues(values)
+            let stats = try! trainer.step(prompts: prompts, recipe: recipe, rng: &stepRng) { i, response in
+                task.verify(response, problems[i]).outcome.signedReward
+            }
+            tokens = stats.meanResponseLength * Double(promptsPerStep * groupSize)
+        }
+        let implied = 1 / (1 / sampleRate + 1 / trainRate)
+        report("rl_step", "tokens/s", tokens / dt,
+               String(format: "(%.0f samples/s, step %.0f ms; sampling + one training pass imply %.0f tokens/s, ratio %.2f)",
+                      Double(promptsPerStep * groupSize) / dt, dt * 1e3, implied, tokens / dt / implied))
     }
 }
 
