@@ -54,17 +54,22 @@ extension LPFMethods {
         }
     }
 
-    /// The instance, its annotated pairs, and a policy of every conditioning the methods use, measured once (the
-    /// reward model's fit is training, skipped).
-    public static func construct(config c: Config, seed: Int) throws {
-        let root = RandomStream(seed: UInt64(seed)).child(name)
+    /// A seed's instance (with the configuration's evaluation bias) and its annotated training pairs.
+    static func instance(_ c: Config, root: RandomStream) throws -> (PreferenceBandit, [PreferenceBanditPair]) {
         var banditConfig = c.bandit
         banditConfig.evaluationBiasScale = c.evaluationBiasScale
         let bandit = try PreferenceBandit(config: banditConfig, rng: root.child("bandit"))
         var pairRNG = root.child("pairs")
         var labels = PreferenceBanditLabelConfig.annotatorTraining
         labels.flipRate = c.labelFlipRate
-        let pairs = try bandit.offlinePairs(contexts: bandit.trainContexts, pairsPerContext: c.pairsPerContext, labels: labels, rng: &pairRNG)
+        return (bandit, try bandit.offlinePairs(contexts: bandit.trainContexts, pairsPerContext: c.pairsPerContext, labels: labels, rng: &pairRNG))
+    }
+
+    /// The instance, its annotated pairs, and a policy of every conditioning the methods use, measured once (the
+    /// reward model's fit is training, skipped).
+    public static func construct(config c: Config, seed: Int) throws {
+        let root = RandomStream(seed: UInt64(seed)).child(name)
+        let (bandit, pairs) = try instance(c, root: root)
         _ = PreferenceSetup(bandit: bandit, pairs: pairs)
         var conditions: Set<Int> = [1, 2]
         for method in resolve(c.methods).methods { if case let .quark(quantiles, _, _) = method.value { conditions.insert(quantiles) } }
@@ -78,13 +83,7 @@ extension LPFMethods {
 
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
         let root = RandomStream(seed: UInt64(seed)).child(name)
-        var banditConfig = c.bandit
-        banditConfig.evaluationBiasScale = c.evaluationBiasScale
-        let bandit = try PreferenceBandit(config: banditConfig, rng: root.child("bandit"))
-        var pairRNG = root.child("pairs")
-        var labels = PreferenceBanditLabelConfig.annotatorTraining
-        labels.flipRate = c.labelFlipRate
-        let pairs = try bandit.offlinePairs(contexts: bandit.trainContexts, pairsPerContext: c.pairsPerContext, labels: labels, rng: &pairRNG)
+        let (bandit, pairs) = try instance(c, root: root)
         let setup = PreferenceSetup(bandit: bandit, pairs: pairs)
         var rmRNG = root.child("reward-model")
         let rm = try PreferenceBanditRewardModel(training: pairs, on: bandit, config: c.rewardModel, rng: &rmRNG)
