@@ -30,8 +30,7 @@ public struct SamplingOptions: Codable, Equatable, Sendable {
 /// Padding and position convention: prompts are **left-padded** to a common `promptColumns` P, so every response
 /// starts at column P. Row b has `padding[b]` pad columns first; a real token at column c has position
 /// c − padding[b], and pad columns are never attended to. After a row emits the end token (kept, mask 1), its
-/// remaining columns hold the pad token with mask 0. G is the longest response of the batch (at most
-/// `maxNewTokens`): columns no row reached are not kept. `tokens` is [batch, P + G] with G = `responseColumns`;
+/// remaining columns hold the pad token with mask 0. `tokens` is [batch, P + G] with G = `responseColumns`;
 /// `responseMask` and `behaviourLogProbs` are [batch, G], aligned with columns P..<P+G.
 public struct Rollout: Equatable, Sendable {
     public var batch: Int
@@ -84,7 +83,6 @@ extension Transformer {
         g.reset()
         var input = (0..<b).flatMap { tokens[($0 * cols)..<($0 * cols + p)] }
         var last = logits(input, batch: b, graph: g, padding: padding, cache: cache, outputFrom: p - 1)   // [B, 1, V]
-        var used = n
         for step in 0..<n {
             input = [Int32](repeating: options.padToken, count: b)
             for row in 0..<b where !finished[row] {
@@ -95,17 +93,11 @@ extension Transformer {
                 input[row] = tok
                 if let end = options.endToken, tok == end { finished[row] = true }
             }
-            if step == n - 1 || finished.allSatisfy({ $0 }) { used = step + 1; break }
+            if step == n - 1 || finished.allSatisfy({ $0 }) { break }
             g.reset()
             last = logits(input, batch: b, graph: g, padding: padding, cache: cache)                    // [B, 1, V]
         }
-        if used < n {
-            // every row stopped within `used` columns: the rest are padding in every row, dropped
-            tokens = (0..<b).flatMap { tokens[($0 * cols)..<($0 * cols + p + used)] }
-            mask = (0..<b).flatMap { mask[($0 * n)..<($0 * n + used)] }
-            logProbs = (0..<b).flatMap { logProbs[($0 * n)..<($0 * n + used)] }
-        }
-        return Rollout(batch: b, promptColumns: p, responseColumns: used, tokens: tokens, padding: padding,
+        return Rollout(batch: b, promptColumns: p, responseColumns: n, tokens: tokens, padding: padding,
                        responseMask: mask, behaviourLogProbs: logProbs, finished: finished)
     }
 
