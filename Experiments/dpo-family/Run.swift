@@ -71,11 +71,10 @@ extension DPOFamily {
     /// The sequence claims need a reference that writes candidates (its SFT on π_ref worked).
     static let minimumCandidateMass = 0.9
 
-    /// Both instances, every label setting's pairs, each method's policy of both kinds measured once, the sequence
-    /// reference initialised (its SFT is training, skipped).
+    /// Both instances, every label setting's pairs, a policy of each kind measured once (every method starts from the
+    /// same kind of policy), the sequence reference initialised (its SFT is training, skipped).
     public static func construct(config c: Config, seed: Int) throws {
         let root = RandomStream(seed: UInt64(seed)).child(name)
-        let methods = resolve(c.methods).methods
         let bandit = try PreferenceBandit(config: c.bandit, rng: root.child("bandit"))
         let sequence = try SequenceSetup(config: c.sequence, rng: root.child("sequence"), trainReference: false)
         for labels in Labels.allCases {
@@ -83,11 +82,9 @@ extension DPOFamily {
             let pairs = try bandit.offlinePairs(contexts: bandit.trainContexts, pairsPerContext: c.pairsPerContext, labels: labels.config, rng: &pairRNG)
             let setup = PreferenceSetup(bandit: bandit, pairs: pairs)
             try sequence.use(labels: labels.config, rng: &pairRNG)
-            for _ in methods {
-                var initRNG = root.child("init")
-                _ = try setup.snapshot(setup.policy(hiddenSizes: c.policyHiddenSizes, rng: &initRNG).probabilityTable(), step: 0)
-                _ = sequence.snapshot(sequence.policy(), step: 0)
-            }
+            var initRNG = root.child("init")
+            _ = try setup.snapshot(setup.policy(hiddenSizes: c.policyHiddenSizes, rng: &initRNG).probabilityTable(), step: 0)
+            _ = sequence.snapshot(sequence.policy(), step: 0)
         }
     }
 

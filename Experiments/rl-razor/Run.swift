@@ -69,7 +69,6 @@ extension RLRazor {
         for rate in c.learningRates {
             _ = BanditPolicyTrainer(policy: policy, optimizer: AdamW.adam(), update: UpdateConfig(learningRate: Float(rate), maxGradNorm: nil))
         }
-        _ = resolve(c.methods).methods
     }
 
     public static func runSeed(config c: Config, seed: Int, context: RunContext) throws -> SeedResult {
