@@ -127,9 +127,7 @@ public struct AnyExperiment {
     /// `CanonicalJSON.hash` of the default configuration: a committed default run's config.json must record it.
     public let defaultConfigHash: String
     /// Applies the overrides to the default (or quick) configuration and validates it, throwing the usage error a run
-    /// would stop with; nothing runs.
-    public let check: (_ quick: Bool, _ overrides: [(String, String)]) throws -> Void
-    /// `check`, then `Experiment.construct` for seed 0: the run's objects built, nothing trained.
+    /// would stop with; then `Experiment.construct` for seed 0: the run's objects built, nothing trained.
     public let construct: (_ quick: Bool, _ overrides: [(String, String)]) throws -> Void
     /// Every field `--set` reaches in the quick configuration, nested ones included (`ConfigOverrides.leafKeys`).
     public let leafKeys: [(key: String, type: String)]
@@ -149,7 +147,6 @@ public struct AnyExperiment {
             if let problem = E.validate(config) { throw UsageError("invalid configuration: \(problem)") }
             return config
         }
-        check = { quick, overrides in _ = try configured(quick, overrides) }
         construct = { quick, overrides in try E.construct(config: try configured(quick, overrides), seed: 0) }
         leafKeys = ConfigOverrides.leafKeys(of: E.quickConfig)
         trainBase = { quick, overrides, force, context in
